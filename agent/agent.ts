@@ -1,0 +1,119 @@
+/**
+ * The composition root: the only place that builds real things (database,
+ * ffmpeg, GPU detection, executor, scheduler, intake) and hands them down.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { systemClock, type Clock } from './clock.js';
+import type { SpoolConfig } from './config/config.schema.js';
+import { openDatabase, type OpenedDatabase } from './db/database.js';
+import { pruneFinished } from './db/job.repository.js';
+import { coerceError } from './errors.js';
+import { createEventBus, type EventBus } from './events.js';
+import { createIntake, type Intake } from './intake/watcher.js';
+import { reconcile } from './intake/reconcile.js';
+import { createJobService, type JobService } from './jobs/job-service.js';
+import type { JobDeps } from './jobs/job-store.js';
+import { createLogger, type Logger } from './logger.js';
+import { locateMediaTools, type MediaTools } from './media/locate.js';
+import { createActivityBuffer } from './runner/activity.js';
+import { createExecutor, type Executor } from './runner/executor.js';
+import { runKind } from './runner/kinds/index.js';
+import { detectGpus } from './samplers/gpu-detect.js';
+import type { Samples } from './scheduler/admission.js';
+import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+
+export interface AgentOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Create missing inbox and outbox folders (the embedded default does). */
+  createFolders?: boolean;
+  /** Overrides GPU detection (tests). */
+  samples?: Samples;
+}
+
+export interface Agent {
+  readonly config: SpoolConfig;
+  readonly events: EventBus;
+  readonly jobs: JobService;
+  readonly intake: Intake;
+  readonly scheduler: Scheduler;
+  readonly executor: Executor;
+  readonly tools: MediaTools;
+  readonly database: OpenedDatabase;
+  start(): Promise<void>;
+  /** Graceful stop: no new work, running attempts get `graceMs` to finish, then are stopped and queued again. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Database file inside the data directory. */
+export function databaseFile(config: SpoolConfig): string {
+  return path.join(config.dataDir, 'spool.db');
+}
+
+export async function createAgent(config: SpoolConfig, options: AgentOptions = {}): Promise<Agent> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger();
+  const events = createEventBus(logger);
+
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  for (const inbox of config.inboxes) {
+    if (options.createFolders) fs.mkdirSync(inbox.path, { recursive: true });
+    try {
+      fs.mkdirSync(inbox.outbox, { recursive: true });
+    } catch (error) {
+      logger.error(`cannot create outbox ${inbox.outbox}: ${coerceError(error).message}`, { inbox: inbox.path });
+    }
+  }
+  const tools = await locateMediaTools();
+  logger.info(`ffmpeg: ${tools.ffmpeg.path} (${tools.ffmpeg.source}, ${tools.ffmpeg.version}); ffprobe: ${tools.ffprobe.path} (${tools.ffprobe.source})`);
+  const samples = options.samples ?? (await detectGpus({ ffmpegHasNvenc: tools.encoders.has('h264_nvenc') }));
+  logger.info(samples.gpus.length > 0 ? `GPUs: ${samples.gpus.map((g) => `${g.index} ${g.name}${g.nvenc ? ' (NVENC)' : ''}`).join(', ')}` : `no GPU (${samples.gpuProblem}): CPU work only`);
+
+  const database = await openDatabase(databaseFile(config));
+  const deps: JobDeps = { db: database.db, config: () => config, events, logger, clock };
+  const activity = createActivityBuffer({ db: database.db, events, logger, now: clock.now, maxLogLines: config.jobs.maxLogLines });
+  let scheduler: Scheduler | undefined;
+  const executor = createExecutor({ ...deps, tools, runKind, activity, onAttemptEnded: () => scheduler?.poke() });
+  scheduler = createScheduler({ ...deps, executor, samples: () => samples });
+  const jobs = createJobService({ ...deps, executor, scheduler });
+  const intake = createIntake({ ...deps, onClaimed: () => scheduler?.poke() });
+  let pruneTimer: NodeJS.Timeout | undefined;
+
+  const prune = async () => {
+    if (config.jobs.retentionDays <= 0) return;
+    const removed = await pruneFinished(database.db, clock.now() - config.jobs.retentionDays * 86_400_000);
+    if (removed > 0) logger.info(`pruned ${removed} finished jobs older than ${config.jobs.retentionDays} days`);
+  };
+
+  return {
+    config,
+    events,
+    jobs,
+    intake,
+    scheduler,
+    executor,
+    tools,
+    database,
+    async start() {
+      await reconcile(deps);
+      await prune();
+      pruneTimer = setInterval(() => void prune().catch((e) => logger.error(`pruning failed: ${coerceError(e).message}`)), 3_600_000);
+      pruneTimer.unref();
+      await scheduler.start();
+      await intake.start();
+    },
+    // Shutdown order: stop taking files, stop admitting, let attempts finish
+    // up to the deadline, stop the rest (they go back to PENDING), then flush
+    // buffered progress and logs, and close the database last.
+    async stop(graceMs = 0) {
+      clearInterval(pruneTimer);
+      await intake.stop();
+      await scheduler.stop();
+      if (graceMs > 0 && !(await executor.drain(graceMs))) logger.warn('attempts still running at the stop deadline; stopping them');
+      await executor.interruptAll(config.jobs.killGraceSeconds * 1000);
+      await activity.stop();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** SQL about attempts and the usage they teach (per-profile figures for later learning). */
+import type { Db } from './database.js';
+import type { AttemptRow, JobAttemptTable, ProfileUsageTable } from './tables.js';
+import type { Insertable, Updateable } from 'kysely';
+
+export async function insertAttempt(db: Db, row: Insertable<JobAttemptTable>): Promise<void> {
+  await db.insertInto('job_attempts').values(row).onConflict((oc) => oc.columns(['job_id', 'number']).doUpdateSet(row)).execute();
+}
+
+export async function finishAttempt(db: Db, jobId: string, number: number, patch: Updateable<JobAttemptTable>): Promise<void> {
+  await db.updateTable('job_attempts').set(patch).where('job_id', '=', jobId).where('number', '=', number).execute();
+}
+
+export async function listAttempts(db: Db, jobId: string): Promise<AttemptRow[]> {
+  return db.selectFrom('job_attempts').selectAll().where('job_id', '=', jobId).orderBy('number').execute();
+}
+
+export async function insertUsage(db: Db, row: Insertable<ProfileUsageTable>): Promise<void> {
+  await db.insertInto('profile_usage').values(row).execute();
+}
+
+/** Attempts that never finished because the agent died under them. */
+export async function interruptOpenAttempts(db: Db, jobId: string, now: number): Promise<void> {
+  await db
+    .updateTable('job_attempts')
+    .set({ finished_at: now, outcome: 'interrupted', error: 'the agent stopped while this attempt ran' })
+    .where('job_id', '=', jobId)
+    .where('finished_at', 'is', null)
+    .execute();
+}

@@ -1,0 +1,61 @@
+/**
+ * The agent's one typed event bus. The scheduler, intake and runners emit;
+ * tests, the log and (later) the GraphQL pubsub listen. A listener that
+ * throws is logged and never breaks the emitter.
+ */
+import { EventEmitter } from 'node:events';
+import type { Job, JobProgress } from './jobs/job.js';
+import type { Logger } from './logger.js';
+
+export interface SpoolEvents {
+  /** A job row was created (claimed from an inbox, submitted, or a follow-on step). */
+  'job:created': { job: Job };
+  /** A job changed state, priority or waiting reason. */
+  'job:updated': { job: Job };
+  /** Progress of a running attempt (in memory; written to the database throttled). */
+  'job:progress': { jobId: string; progress: JobProgress };
+  /** An attempt's process was spawned. */
+  'job:started': { job: Job; pid: number };
+  /** A job reached COMPLETED, FAILED or CANCELLED and its files are settled. */
+  'job:finished': { job: Job };
+  /** Log lines appended to a job. */
+  'job:log': { jobId: string; lines: { at: number; stream: string; line: string }[] };
+  /** A file in an inbox was refused (directory, symlink out, …) and left untouched. */
+  'intake:refused': { inbox: string; path: string; reason: string };
+  /** An inbox cannot be watched (missing, unreadable) or recovered. */
+  'intake:error': { inbox: string; message: string };
+  'intake:ok': { inbox: string };
+  /** A file was claimed into the work area. */
+  'intake:claimed': { inbox: string; path: string; jobId: string };
+  /** Admission looked at a job and left it waiting. */
+  'admission:deferred': { jobId: string; reason: string };
+  /** The queue was paused or resumed. */
+  'queue:paused': { paused: boolean };
+}
+
+export type EventName = keyof SpoolEvents;
+
+export interface EventBus {
+  emit<E extends EventName>(event: E, payload: SpoolEvents[E]): void;
+  on<E extends EventName>(event: E, listener: (payload: SpoolEvents[E]) => void): () => void;
+}
+
+export function createEventBus(logger?: Logger): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    emit(event, payload) {
+      for (const listener of emitter.listeners(event)) {
+        try {
+          (listener as (p: unknown) => void)(payload);
+        } catch (error) {
+          logger?.error(`listener for ${event} threw: ${(error as Error).message}`);
+        }
+      }
+    },
+    on(event, listener) {
+      emitter.on(event, listener as (p: unknown) => void);
+      return () => emitter.off(event, listener as (p: unknown) => void);
+    },
+  };
+}

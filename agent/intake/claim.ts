@@ -1,0 +1,146 @@
+/**
+ * Claiming: a complete file in an inbox becomes the agent's.
+ *
+ * Why this order: the work folder and its claim record are written first,
+ * then one atomic rename() moves the file in, then one transaction records
+ * the job. After the rename no second watcher event, restart or second agent
+ * on the same folder can take the file again (it is no longer in the inbox).
+ * If the process dies before the row is written, start-up reconciliation
+ * finds the work folder with its claim record and creates the job from it;
+ * if it dies before the rename, the folder holds no file and is removed.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { InboxConfig } from '../config/config.schema.js';
+import { findDuplicate, findKeptSource, getJob, insertJob } from '../db/job.repository.js';
+import { coerceError, errnoCode } from '../errors.js';
+import { newJobId } from '../ids.js';
+import type { Job } from '../jobs/job.js';
+import { finishJob, newJobRow, type JobDeps } from '../jobs/job-store.js';
+import { CLAIM_FILE, INBOX_WORK_FOLDER, workDir } from '../jobs/paths.js';
+
+/** What the work folder records about the file before it moves in. */
+export interface ClaimRecord {
+  jobId: string;
+  inboxPath: string;
+  profile: string;
+  outbox: string;
+  /** The absolute path the file had in the inbox. */
+  inputPath: string;
+  claimedAt: number;
+}
+
+export type ClaimResult =
+  | { status: 'claimed'; job: Job }
+  | { status: 'gone' }
+  | { status: 'refused'; reason: string }
+  /** The file is a source this agent already finished and left in place (onSuccess: keep). */
+  | { status: 'known' };
+
+/** What a submitted file may set beyond its inbox's defaults. */
+export interface ClaimOptions {
+  priority?: number;
+  runAt?: number | null;
+  dependsOn?: readonly string[];
+}
+
+export async function claimFile(deps: JobDeps, inbox: InboxConfig, filePath: string, seen: fs.Stats, options: ClaimOptions = {}): Promise<ClaimResult> {
+  if ((await findKeptSource(deps.db, filePath, seen.size, Math.trunc(seen.mtimeMs))) !== undefined) return { status: 'known' };
+  const now = deps.clock.now();
+  const jobId = newJobId(now);
+  const record: ClaimRecord = { jobId, inboxPath: inbox.path, profile: inbox.profile, outbox: inbox.outbox, inputPath: filePath, claimedAt: now };
+  const fileName = path.basename(filePath);
+
+  let folder = workDir(deps.config().dataDir, jobId);
+  await prepareFolder(folder, record);
+  try {
+    await fs.promises.rename(filePath, path.join(folder, fileName));
+  } catch (error) {
+    await fs.promises.rm(folder, { recursive: true, force: true });
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return { status: 'gone' };
+    if (code !== 'EXDEV') throw error;
+    // The inbox is on another filesystem than the data directory: claim into
+    // a hidden work folder inside the inbox, where rename() stays atomic.
+    folder = path.join(inbox.path, INBOX_WORK_FOLDER, jobId);
+    await prepareFolder(folder, record);
+    try {
+      await fs.promises.rename(filePath, path.join(folder, fileName));
+    } catch (inner) {
+      await fs.promises.rm(folder, { recursive: true, force: true });
+      if (errnoCode(inner) === 'ENOENT') return { status: 'gone' };
+      throw inner;
+    }
+  }
+
+  const claimed = path.join(folder, fileName);
+  const stat = await fs.promises.lstat(claimed);
+  if (!stat.isFile()) {
+    // Swapped for a directory or link between the stability check and the rename: put it back untouched.
+    await fs.promises.rename(claimed, filePath).catch(() => undefined);
+    await fs.promises.rm(folder, { recursive: true, force: true });
+    return { status: 'refused', reason: 'it is not a regular file' };
+  }
+  const job = await createJobFromClaim(deps, record, claimed, stat, options);
+  deps.events.emit('intake:claimed', { inbox: inbox.path, path: filePath, jobId: job.id });
+  return { status: 'claimed', job };
+}
+
+async function prepareFolder(folder: string, record: ClaimRecord): Promise<void> {
+  await fs.promises.mkdir(folder, { recursive: true });
+  await fs.promises.writeFile(path.join(folder, CLAIM_FILE), JSON.stringify(record));
+}
+
+/**
+ * Records the job of a claimed file, applying the profile's duplicate policy.
+ * Also used at start-up for work folders whose job row was never written.
+ */
+export async function createJobFromClaim(deps: JobDeps, record: ClaimRecord, claimed: string, stat: fs.Stats, options: ClaimOptions = {}): Promise<Job> {
+  const config = deps.config();
+  const profile = config.profiles[record.profile];
+  const now = deps.clock.now();
+  const hash = profile && profile.onDuplicate !== 'run' ? await sha256File(claimed) : null;
+  const row = newJobRow(
+    config,
+    record.profile,
+    { inputPath: record.inputPath, sourcePath: claimed, inboxPath: record.inboxPath, outbox: record.outbox, sizeBytes: stat.size, mtimeMs: stat.mtimeMs, contentHash: hash },
+    now,
+    { id: record.jobId, priority: options.priority, runAt: options.runAt },
+  );
+  await insertJob(deps.db, row, options.dependsOn);
+  deps.logger.info(`claimed ${record.inputPath} as job ${row.id} (${record.profile})`, { job: row.id, inbox: record.inboxPath });
+
+  const earlier = hash !== null ? await findDuplicate(deps.db, record.profile, stat.size, hash) : undefined;
+  if (earlier && earlier.id !== row.id && profile) {
+    const work = path.dirname(claimed);
+    if (profile.onDuplicate === 'skip') {
+      return finishJob(deps, row.id, {
+        status: 'COMPLETED',
+        existingOutputs: earlier.outputs,
+        result: { duplicateOf: earlier.id },
+        cleanup: [work],
+      });
+    }
+    return finishJob(deps, row.id, {
+      status: 'FAILED',
+      errorKind: 'bad_input',
+      error: `the same content (size and SHA-256) was already processed by job ${earlier.id}; this profile fails duplicates`,
+      cleanup: [work],
+    });
+  }
+  const job = await getJob(deps.db, row.id);
+  if (!job) throw new Error(`job ${row.id} vanished right after insert`);
+  deps.events.emit('job:created', { job });
+  return job;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  } catch (error) {
+    throw new Error(`cannot read ${file} to hash it: ${coerceError(error).message}`);
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,236 @@
+/**
+ * Intake: chokidar on every inbox, a stability check per file, and claiming.
+ *
+ * A file is taken when two looks `stableSeconds` apart see the same size and
+ * mtime. Temporary names and dotfiles are ignored; directories, symlinks,
+ * FIFOs and the like are refused with a logged reason and left untouched.
+ * A periodic rescan takes files whose events were missed (network mounts,
+ * an overflowed inotify queue) and notices inboxes that vanish or return.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { InboxConfig } from '../config/config.schema.js';
+import { coerceError, errnoCode } from '../errors.js';
+import type { JobDeps } from '../jobs/job-store.js';
+import { INBOX_WORK_FOLDER, RESULT_FOLDERS, STAGING_FOLDER } from '../jobs/paths.js';
+import { claimFile } from './claim.js';
+import { createLimiter } from './limiter.js';
+
+/** Names a writer uses while a file is incomplete, and lock files. */
+const TEMP_NAME = /(\.(part|partial|tmp|temp|crdownload|download|filepart|swp)|~)$|^\.~lock|^~\$/i;
+
+export function isIgnoredName(name: string): boolean {
+  return name.startsWith('.') || TEMP_NAME.test(name);
+}
+
+export interface InboxStatus {
+  path: string;
+  ok: boolean;
+  error: string | null;
+}
+
+export interface Intake {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Per inbox: watched fine, or the reason it is not (for /readyz). */
+  status(): InboxStatus[];
+  /** Re-reads every inbox now (also runs on a timer). */
+  rescan(): Promise<void>;
+}
+
+interface Tracked {
+  size: number;
+  mtimeMs: number;
+  cancel: () => void;
+}
+
+interface WatchedInbox {
+  config: InboxConfig;
+  watcher: FSWatcher | null;
+  tracked: Map<string, Tracked>;
+  /** Paths refused, with the reason, so each is logged once. */
+  refused: Map<string, string>;
+  error: string | null;
+}
+
+export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake {
+  const inboxes = new Map<string, WatchedInbox>();
+  const claims = createLimiter(8);
+  let rescanTimer: (() => void) | undefined;
+  let stopped = true;
+
+  const setError = (inbox: WatchedInbox, message: string | null) => {
+    if (inbox.error === message) return;
+    inbox.error = message;
+    if (message) {
+      deps.logger.error(`inbox ${inbox.config.path}: ${message}`, { inbox: inbox.config.path });
+      deps.events.emit('intake:error', { inbox: inbox.config.path, message });
+    } else {
+      deps.logger.info(`watching inbox ${inbox.config.path} (profile ${inbox.config.profile})`, { inbox: inbox.config.path });
+      deps.events.emit('intake:ok', { inbox: inbox.config.path });
+    }
+  };
+
+  const refuse = (inbox: WatchedInbox, file: string, reason: string) => {
+    if (inbox.refused.get(file) === reason) return;
+    inbox.refused.set(file, reason);
+    deps.logger.warn(`refused ${file}: ${reason}; left untouched`, { inbox: inbox.config.path });
+    deps.events.emit('intake:refused', { inbox: inbox.config.path, path: file, reason });
+  };
+
+  const untrack = (inbox: WatchedInbox, file: string) => {
+    inbox.tracked.get(file)?.cancel();
+    inbox.tracked.delete(file);
+    inbox.refused.delete(file);
+  };
+
+  /** Looks at one entry of the inbox: refuse it, or (re)start its stability window. */
+  const consider = async (inbox: WatchedInbox, file: string) => {
+    if (stopped || path.dirname(file) !== inbox.config.path) return;
+    const name = path.basename(file);
+    if (isIgnoredName(name) || (RESULT_FOLDERS as readonly string[]).includes(name)) return;
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.lstat(file);
+    } catch {
+      untrack(inbox, file);
+      return;
+    }
+    if (stat.isSymbolicLink()) {
+      const target = await fs.promises.realpath(file).catch(() => null);
+      const root = await fs.promises.realpath(inbox.config.path).catch(() => inbox.config.path);
+      if (target === null) refuse(inbox, file, 'it is a symlink whose target does not exist');
+      else if (!target.startsWith(root + path.sep)) refuse(inbox, file, `it is a symlink that leads outside the inbox (to ${target})`);
+      else refuse(inbox, file, `it is a symlink to ${target}, which is taken on its own if it is a file here`);
+      return;
+    }
+    if (stat.isDirectory()) return refuse(inbox, file, 'it is a directory; drop files, not folders');
+    if (!stat.isFile()) return refuse(inbox, file, 'it is not a regular file');
+    const known = inbox.tracked.get(file);
+    if (known && known.size === stat.size && known.mtimeMs === stat.mtimeMs) return;
+    known?.cancel();
+    const cancel = deps.clock.setTimeout(() => void settle(inbox, file), inbox.config.stableSeconds * 1000);
+    inbox.tracked.set(file, { size: stat.size, mtimeMs: stat.mtimeMs, cancel });
+  };
+
+  /** End of a stability window: claim the file if nothing moved, else wait another window. */
+  const settle = async (inbox: WatchedInbox, file: string) => {
+    const known = inbox.tracked.get(file);
+    if (!known || stopped) return;
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.lstat(file);
+    } catch {
+      untrack(inbox, file);
+      return;
+    }
+    if (!stat.isFile() || stat.size !== known.size || stat.mtimeMs !== known.mtimeMs) {
+      inbox.tracked.delete(file);
+      return consider(inbox, file);
+    }
+    await claims(async () => {
+      if (inbox.tracked.get(file) !== known || stopped) return;
+      try {
+        const result = await claimFile(deps, inbox.config, file, stat);
+        if (result.status === 'refused') refuse(inbox, file, result.reason);
+        if (result.status === 'claimed') deps.onClaimed();
+      } catch (error) {
+        deps.logger.error(`cannot claim ${file}: ${coerceError(error).message}; trying again at the next rescan`, { inbox: inbox.config.path });
+      } finally {
+        if (inbox.tracked.get(file) === known) inbox.tracked.delete(file);
+      }
+    });
+  };
+
+  const open = async (inbox: WatchedInbox) => {
+    try {
+      const stat = await fs.promises.stat(inbox.config.path);
+      if (!stat.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      await fs.promises.access(inbox.config.path, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+    } catch (error) {
+      const code = errnoCode(error);
+      setError(inbox, code === 'ENOENT' ? 'the folder does not exist; create it or fix the config' : `cannot use the folder (${code ?? coerceError(error).message}); check its permissions`);
+      return;
+    }
+    const root = inbox.config.path;
+    const watcher = watch(root, {
+      depth: 0,
+      ignoreInitial: false,
+      followSymlinks: false,
+      usePolling: inbox.config.poll,
+      interval: inbox.config.pollIntervalMs,
+      binaryInterval: inbox.config.pollIntervalMs,
+      ignored: (p: string) => p !== root && path.dirname(p) === root && [...RESULT_FOLDERS, STAGING_FOLDER, INBOX_WORK_FOLDER].includes(path.basename(p)),
+    });
+    inbox.watcher = watcher;
+    watcher.on('add', (p) => void consider(inbox, p));
+    watcher.on('change', (p) => void consider(inbox, p));
+    watcher.on('addDir', (p) => {
+      if (p !== root) void consider(inbox, p);
+    });
+    watcher.on('unlink', (p) => untrack(inbox, p));
+    watcher.on('unlinkDir', (p) => {
+      if (p === root) setError(inbox, 'the folder was removed');
+      inbox.refused.delete(p);
+    });
+    watcher.on('error', (error) => setError(inbox, `watch error: ${coerceError(error).message}`));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    setError(inbox, null);
+  };
+
+  const rescanOne = async (inbox: WatchedInbox) => {
+    if (!inbox.watcher || inbox.error) {
+      await inbox.watcher?.close();
+      inbox.watcher = null;
+      await open(inbox);
+      if (!inbox.watcher) return;
+    }
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(inbox.config.path);
+    } catch (error) {
+      setError(inbox, `cannot read the folder (${errnoCode(error) ?? coerceError(error).message})`);
+      return;
+    }
+    for (const name of names) {
+      const file = path.join(inbox.config.path, name);
+      if (!inbox.tracked.has(file)) await consider(inbox, file);
+    }
+  };
+
+  const rescan = async () => {
+    for (const inbox of inboxes.values()) await rescanOne(inbox);
+  };
+
+  const armRescan = () => {
+    rescanTimer = deps.clock.setTimeout(() => {
+      if (stopped) return;
+      void rescan().finally(armRescan);
+    }, deps.config().intake.rescanSeconds * 1000);
+  };
+
+  return {
+    async start() {
+      stopped = false;
+      for (const config of deps.config().inboxes) {
+        const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null };
+        inboxes.set(config.path, inbox);
+        await open(inbox);
+      }
+      armRescan();
+    },
+    async stop() {
+      stopped = true;
+      rescanTimer?.();
+      for (const inbox of inboxes.values()) {
+        for (const t of inbox.tracked.values()) t.cancel();
+        await inbox.watcher?.close();
+      }
+      await claims.idle();
+      inboxes.clear();
+    },
+    status: () => [...inboxes.values()].map((i) => ({ path: i.config.path, ok: i.error === null, error: i.error })),
+    rescan,
+  };
+}

@@ -1,0 +1,384 @@
+/**
+ * The executor runs admitted jobs: one attempt each, from the check that the
+ * source is still the file that was claimed, through the kind's processes,
+ * to the final state or back to the queue. It also holds the live attempts
+ * for pause, resume, cancel and shutdown.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pidusage from 'pidusage';
+import { finishAttempt, insertAttempt, insertUsage } from '../db/attempt.repository.js';
+import { getJobRow, updateJob } from '../db/job.repository.js';
+import type { JobRow } from '../db/tables.js';
+import { coerceError } from '../errors.js';
+import { emitUpdated, finishJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
+import { baseName, stagingDir } from '../jobs/paths.js';
+import type { MediaTools } from '../media/locate.js';
+import type { Admit, RunningAttempt } from '../scheduler/admission.js';
+import { backoffDelay } from '../scheduler/backoff.js';
+import type { ActivityBuffer } from './activity.js';
+import type { KindContext, KindRunner } from './kind.js';
+import { AttemptError, spawnGroup, type GroupProcess } from './process.js';
+
+type StopReason = 'cancel' | 'stall' | 'timeout' | 'shutdown';
+
+interface LiveAttempt {
+  jobId: string;
+  category: RunningAttempt['category'];
+  gpuIndex: number | null;
+  controller: AbortController;
+  processes: Set<GroupProcess>;
+  paused: boolean;
+  stopReason: StopReason | null;
+  lastActivity: number;
+  peakRss: number;
+  cpuSeconds: number;
+  done: Promise<void>;
+}
+
+export interface ExecutorDeps extends JobDeps {
+  tools: MediaTools;
+  /** Runs one attempt of the profile's kind (tests may pass fakes). */
+  runKind: KindRunner;
+  activity: ActivityBuffer;
+  /** Called when an attempt ends, so the scheduler looks at the queue again. */
+  onAttemptEnded: () => void;
+}
+
+export interface Executor {
+  start(row: JobRow, admit: Admit): void;
+  running(): RunningAttempt[];
+  isLive(jobId: string): boolean;
+  pause(jobId: string): boolean;
+  resume(jobId: string): boolean;
+  /** Stops the attempt; it ends CANCELLED. Resolves once the job is settled. */
+  cancel(jobId: string): Promise<void>;
+  /** Shutdown: stops every attempt (SIGTERM, SIGKILL after `graceMs`) and puts its job back to PENDING. */
+  interruptAll(graceMs: number): Promise<void>;
+  /** Resolves when no attempt is running (or after `timeoutMs`). */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+export function createExecutor(deps: ExecutorDeps): Executor {
+  const live = new Map<string, LiveAttempt>();
+  const killGraceMs = () => deps.config().jobs.killGraceSeconds * 1000;
+
+  const stop = async (attempt: LiveAttempt, reason: StopReason, graceMs: number) => {
+    attempt.stopReason ??= reason;
+    attempt.controller.abort();
+    await Promise.all([...attempt.processes].map((p) => p.terminate(graceMs)));
+  };
+
+  const start = (row: JobRow, admit: Admit) => {
+    const attempt: LiveAttempt = {
+      jobId: row.id,
+      category: admit.category,
+      gpuIndex: admit.placement.gpuIndex,
+      controller: new AbortController(),
+      processes: new Set(),
+      paused: false,
+      stopReason: null,
+      lastActivity: deps.clock.now(),
+      peakRss: 0,
+      cpuSeconds: 0,
+      done: Promise.resolve(),
+    };
+    live.set(row.id, attempt);
+    attempt.done = runAttempt(row, admit, attempt)
+      .catch((error) => deps.logger.error(`attempt of job ${row.id} broke: ${coerceError(error).stack ?? String(error)}`, { job: row.id }))
+      .finally(() => {
+        live.delete(row.id);
+        deps.onAttemptEnded();
+      });
+  };
+
+  async function runAttempt(row: JobRow, admit: Admit, attempt: LiveAttempt): Promise<void> {
+    const config = deps.config();
+    const profile = config.profiles[row.profile];
+    const now = deps.clock.now();
+    if (!profile) {
+      await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${row.profile}" is no longer in the config` });
+      return;
+    }
+    // A writer that paused longer than the stability window may still be filling the file.
+    const changed = await sourceChange(row);
+    if (changed) {
+      await requeueChanged(row, changed, false);
+      return;
+    }
+    const number = row.attempts + 1;
+    const started = await updateJob(
+      deps.db,
+      row.id,
+      {
+        status: 'RUNNING',
+        attempts: number,
+        started_at: now,
+        updated_at: now,
+        gpu_index: admit.placement.gpuIndex,
+        encoder: row.kind === 'transcode' ? admit.placement.encoder : null,
+        waiting_reason: null,
+        progress: 0,
+        fps: null,
+        speed: null,
+        eta_seconds: null,
+        error: null,
+        error_kind: null,
+      },
+      ['PENDING'],
+    );
+    if (!started) return; // cancelled or paused between admission and start
+    await insertAttempt(deps.db, { job_id: row.id, number, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
+    await emitUpdated(deps, row.id);
+
+    const staging = stagingDir(row.outbox, row.id);
+    await fs.promises.rm(staging, { recursive: true, force: true });
+    await fs.promises.mkdir(staging, { recursive: true });
+    const watchdog = startWatchdog(attempt, profile.stallTimeoutSeconds * 1000, profile.timeoutSeconds * 1000);
+    deps.activity.log(row.id, 'agent', `attempt ${number} of ${row.max_attempts} started (${admit.placement.encoder}${admit.placement.gpuIndex === null ? '' : ` on GPU ${admit.placement.gpuIndex}`})`);
+
+    const ctx: KindContext = {
+      jobId: row.id,
+      inputPath: row.source_path,
+      fileName: row.file_name,
+      outputBase: baseName(row.file_name),
+      profile,
+      stagingDir: staging,
+      tools: deps.tools,
+      placement: admit.placement,
+      signal: attempt.controller.signal,
+      exec: (file, args, options = {}) => {
+        if (attempt.controller.signal.aborted) throw new AttemptError('transient', 'the attempt was stopped', { isCanceled: true });
+        const child = spawnGroup(file, args, {
+          cwd: options.cwd,
+          env: { ...process.env, ...options.env, ...(admit.placement.gpuIndex === null ? {} : { CUDA_VISIBLE_DEVICES: String(admit.placement.gpuIndex) }) },
+          rawStdout: true,
+          onStdout: (chunk) => {
+            attempt.lastActivity = deps.clock.now();
+            options.onStdout?.(chunk);
+          },
+          onStderrLine: (line) => {
+            attempt.lastActivity = deps.clock.now();
+            deps.activity.log(row.id, 'stderr', line);
+          },
+        });
+        attempt.processes.add(child);
+        if (attempt.paused) child.pause();
+        return child.exited.finally(() => attempt.processes.delete(child));
+      },
+      progress: (p) => {
+        attempt.lastActivity = deps.clock.now();
+        deps.activity.progress(row.id, p);
+      },
+      log: (line) => deps.activity.log(row.id, 'agent', line),
+    };
+
+    let failure: AttemptError | undefined;
+    let result: Awaited<ReturnType<KindRunner>> = {};
+    try {
+      result = await deps.runKind(ctx);
+    } catch (error) {
+      failure = error instanceof AttemptError ? error : new AttemptError('internal', coerceError(error).message);
+    } finally {
+      watchdog();
+    }
+    await deps.activity.flush(row.id);
+    const ended = deps.clock.now();
+    const attemptEnd = (outcome: string, error?: AttemptError) =>
+      finishAttempt(deps.db, row.id, number, {
+        finished_at: ended,
+        outcome,
+        exit_code: error?.exitCode ?? null,
+        signal: error?.signal ?? null,
+        error_kind: error?.kind ?? null,
+        error: error?.message ?? null,
+        peak_rss_bytes: attempt.peakRss || null,
+        cpu_seconds: attempt.cpuSeconds || null,
+      });
+
+    switch (attempt.stopReason) {
+      case 'cancel':
+        await attemptEnd('cancelled');
+        await finishJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup: [staging] });
+        return;
+      case 'shutdown':
+        await attemptEnd('interrupted');
+        await fs.promises.rm(staging, { recursive: true, force: true });
+        // The agent stopped, not the job: this attempt does not count.
+        await updateJob(deps.db, row.id, { status: 'PENDING', attempts: number - 1, paused_from: null, waiting_reason: 'interrupted by an agent stop; runs again at start', progress: null, updated_at: ended });
+        return;
+      case 'stall':
+        failure = new AttemptError('transient', `no progress for ${profile.stallTimeoutSeconds} s (stalled); the process was stopped`, { timedOut: true });
+        break;
+      case 'timeout':
+        failure = new AttemptError('transient', `took longer than the profile's limit of ${profile.timeoutSeconds} s; the process was stopped`, { timedOut: true });
+        break;
+    }
+
+    const sourceChanged = await sourceChange(row);
+    if (sourceChanged) {
+      await attemptEnd('requeued', new AttemptError('transient', sourceChanged));
+      await fs.promises.rm(staging, { recursive: true, force: true });
+      await requeueChanged(row, sourceChanged, true);
+      return;
+    }
+
+    if (failure) {
+      await attemptEnd('failed', failure);
+      const retry = failure.kind === 'transient' && number < row.max_attempts;
+      deps.logger.warn(`job ${row.id} attempt ${number} failed: ${failure.message}${retry ? '; will retry' : ''}`, { job: row.id, inbox: row.inbox_path });
+      if (retry) {
+        await fs.promises.rm(staging, { recursive: true, force: true });
+        const jobs = deps.config().jobs;
+        const runAfter = ended + backoffDelay(number, jobs.backoffBaseSeconds * 1000, jobs.backoffMaxSeconds * 1000);
+        await updateJob(deps.db, row.id, { status: 'PENDING', run_after: runAfter, error: failure.message, error_kind: failure.kind, progress: null, updated_at: ended, waiting_reason: `attempt ${number} failed; retrying at ${new Date(runAfter).toISOString()}` });
+        await emitUpdated(deps, row.id);
+        return;
+      }
+      const error = failure.kind === 'transient' ? `${failure.message} (after ${number} attempts)` : failure.message;
+      await finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup: [staging] });
+      return;
+    }
+
+    const outputs = await stagedOutputs(staging);
+    await attemptEnd('completed');
+    await insertUsage(deps.db, {
+      profile: row.profile,
+      job_id: row.id,
+      recorded_at: ended,
+      wall_seconds: (ended - now) / 1000,
+      cpu_seconds: attempt.cpuSeconds || null,
+      peak_rss_bytes: attempt.peakRss || null,
+      peak_vram_mb: null,
+      input_bytes: row.size_bytes,
+      output_bytes: outputs.reduce((sum, o) => sum + o.sizeBytes, 0),
+      media_seconds: result.mediaSeconds ?? null,
+      encoder: admit.placement.encoder,
+    });
+    await finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup: [staging] });
+    deps.logger.info(`job ${row.id} completed: ${outputs.map((o) => path.basename(o.staged)).join(', ') || 'no output files'}`, { job: row.id, inbox: row.inbox_path });
+  }
+
+  /** A sentence if the claimed file's size or mtime moved since the claim. */
+  async function sourceChange(row: JobRow): Promise<string | null> {
+    try {
+      const stat = await fs.promises.stat(row.source_path);
+      if (stat.size === row.size_bytes && Math.trunc(stat.mtimeMs) === row.mtime_ms) return null;
+      return `the file changed since it was claimed (${row.size_bytes} → ${stat.size} bytes); it is still being written`;
+    } catch (error) {
+      return `the source file is missing (${coerceError(error).message})`;
+    }
+  }
+
+  /** Back to waiting for a file that is still being written: it runs again on the whole file once it has settled. */
+  async function requeueChanged(row: JobRow, reason: string, attemptStarted: boolean): Promise<void> {
+    const current = await getJobRow(deps.db, row.id);
+    let size = row.size_bytes;
+    let mtime = row.mtime_ms;
+    try {
+      const stat = await fs.promises.stat(row.source_path);
+      size = stat.size;
+      mtime = Math.trunc(stat.mtimeMs);
+    } catch {
+      await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason });
+      return;
+    }
+    const inbox = deps.config().inboxes.find((i) => i.path === row.inbox_path);
+    const waitMs = Math.max(1000, (inbox?.stableSeconds ?? 2) * 1000);
+    const now = deps.clock.now();
+    await updateJob(deps.db, row.id, {
+      status: 'PENDING',
+      size_bytes: size,
+      mtime_ms: mtime,
+      run_after: now + waitMs,
+      attempts: attemptStarted && current ? current.attempts - 1 : current?.attempts ?? row.attempts,
+      progress: null,
+      waiting_reason: `${reason}; waiting for it to settle`,
+      updated_at: now,
+    });
+    deps.logger.info(`job ${row.id}: ${reason}; waiting for it to settle`, { job: row.id, inbox: row.inbox_path });
+    await emitUpdated(deps, row.id);
+  }
+
+  /** Stall and timeout checks, plus CPU and RSS samples of the attempt's processes. Returns its stopper. */
+  function startWatchdog(attempt: LiveAttempt, stallMs: number, timeoutMs: number): () => void {
+    const startedAt = deps.clock.now();
+    const tick = async () => {
+      const now = deps.clock.now();
+      if (attempt.paused) attempt.lastActivity = now;
+      if (now - attempt.lastActivity > stallMs) void stop(attempt, 'stall', killGraceMs());
+      else if (timeoutMs > 0 && now - startedAt > timeoutMs) void stop(attempt, 'timeout', killGraceMs());
+      const pids = [...attempt.processes].map((p) => p.pid).filter((pid) => pid > 0);
+      if (pids.length === 0) return;
+      try {
+        const stats = await pidusage(pids);
+        let rss = 0;
+        let cpu = 0;
+        for (const s of Object.values(stats)) {
+          rss += s.memory;
+          cpu += s.ctime / 1000;
+        }
+        attempt.peakRss = Math.max(attempt.peakRss, rss);
+        attempt.cpuSeconds = Math.max(attempt.cpuSeconds, cpu);
+      } catch {
+        // The process ended between listing and sampling.
+      }
+    };
+    const interval = setInterval(() => void tick(), Math.min(2000, Math.max(250, stallMs / 4)));
+    interval.unref();
+    return () => {
+      clearInterval(interval);
+      pidusage.clear();
+    };
+  }
+
+  return {
+    start,
+    running: () => [...live.values()].map((a) => ({ jobId: a.jobId, category: a.category, gpuIndex: a.gpuIndex })),
+    isLive: (jobId) => live.has(jobId),
+    pause(jobId) {
+      const attempt = live.get(jobId);
+      if (!attempt) return false;
+      attempt.paused = true;
+      for (const p of attempt.processes) p.pause();
+      return true;
+    },
+    resume(jobId) {
+      const attempt = live.get(jobId);
+      if (!attempt) return false;
+      attempt.paused = false;
+      attempt.lastActivity = deps.clock.now();
+      for (const p of attempt.processes) p.resume();
+      return true;
+    },
+    async cancel(jobId) {
+      const attempt = live.get(jobId);
+      if (!attempt) return;
+      await stop(attempt, 'cancel', killGraceMs());
+      await attempt.done;
+    },
+    async interruptAll(graceMs) {
+      const attempts = [...live.values()];
+      await Promise.all(attempts.map((a) => stop(a, 'shutdown', graceMs)));
+      await Promise.all(attempts.map((a) => a.done));
+    },
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (live.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.all([...live.values()].map((a) => a.done)), new Promise((r) => setTimeout(r, Math.max(0, Math.min(250, deadline - Date.now()))))]);
+      }
+      return live.size === 0;
+    },
+  };
+}
+
+async function stagedOutputs(staging: string): Promise<StagedOutput[]> {
+  const entries = await fs.promises.readdir(staging, { withFileTypes: true });
+  const outputs: StagedOutput[] = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isFile()) continue;
+    const full = path.join(staging, entry.name);
+    outputs.push({ staged: full, sizeBytes: (await fs.promises.stat(full)).size });
+  }
+  return outputs;
+}

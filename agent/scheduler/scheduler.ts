@@ -1,0 +1,179 @@
+/**
+ * The admission loop: loads the best pending jobs, asks the pure
+ * `decideAdmissions` what to do, and carries it out (start, wait with a
+ * reason, fail on a broken dependency). It runs on events (a job created or
+ * finished, an operator action) coalesced into one pass, on the earliest
+ * `runAfter`, and on a slow safety timer.
+ */
+import { loadCandidates, updateJob, type CandidateRow } from '../db/job.repository.js';
+import { getState, setState } from '../db/state.repository.js';
+import { coerceError } from '../errors.js';
+import { emitUpdated, finishJob, type JobDeps } from '../jobs/job-store.js';
+import type { Executor } from '../runner/executor.js';
+import { decideAdmissions, type QueuedJob, type Samples } from './admission.js';
+
+/** How many pending jobs one pass looks at; the rest keep their last reason. */
+const CANDIDATES = 500;
+/** Safety net: look at the queue at least this often. */
+const IDLE_PASS_MS = 5000;
+
+export interface Scheduler {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Ask for a pass soon (coalesced). */
+  poke(): void;
+  /** Resolves after a full pass that started after this call. */
+  settle(): Promise<void>;
+  isQueuePaused(): boolean;
+  setQueuePaused(paused: boolean): Promise<void>;
+}
+
+export interface SchedulerDeps extends JobDeps {
+  executor: Executor;
+  samples: () => Samples;
+}
+
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  let running = false;
+  let stopped = true;
+  let again = false;
+  let queuePaused = false;
+  let scheduled: (() => void) | undefined;
+  let scheduledAt = Infinity;
+  let passDone: Array<() => void> = [];
+  const reasons = new Map<string, string>();
+
+  const schedule = (at: number) => {
+    if (stopped || at >= scheduledAt) return;
+    scheduled?.();
+    scheduledAt = at;
+    scheduled = deps.clock.setTimeout(() => {
+      scheduled = undefined;
+      scheduledAt = Infinity;
+      poke();
+    }, Math.max(0, at - deps.clock.now()));
+  };
+
+  const poke = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    setImmediate(() => void loop());
+  };
+
+  const loop = async () => {
+    do {
+      again = false;
+      const waiting = passDone;
+      passDone = [];
+      try {
+        await pass();
+      } catch (error) {
+        deps.logger.error(`admission pass failed: ${coerceError(error).stack ?? String(error)}`);
+      }
+      for (const resolve of waiting) resolve();
+    } while (again && !stopped);
+    running = false;
+    if (passDone.length > 0) poke();
+  };
+
+  async function pass(): Promise<void> {
+    const config = deps.config();
+    const now = deps.clock.now();
+    const agingMs = config.jobs.agingSeconds * 1000;
+    const rows = await loadCandidates(deps.db, now, agingMs, CANDIDATES);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const decision = decideAdmissions(
+      rows.map((r) => toQueued(r, deps)),
+      deps.executor.running(),
+      deps.samples(),
+      {
+        concurrency: {
+          cpu: config.resources.categories.cpu.concurrency,
+          gpu_encode: config.resources.categories.gpu_encode.concurrency,
+          gpu_ai: config.resources.categories.gpu_ai.concurrency,
+        },
+        agingMs,
+        queuePaused,
+      },
+      now,
+    );
+    for (const admit of decision.admit) {
+      const row = byId.get(admit.jobId);
+      if (row) {
+        reasons.delete(row.id);
+        deps.executor.start(row, admit);
+      }
+    }
+    for (const { jobId, reason } of decision.fail) {
+      reasons.delete(jobId);
+      await finishJob(deps, jobId, { status: 'FAILED', errorKind: 'dependency', error: `${reason}; retry that job, then this one` });
+    }
+    for (const { jobId, reason } of decision.wait) {
+      if (reasons.get(jobId) === reason) continue;
+      reasons.set(jobId, reason);
+      if (byId.get(jobId)?.waiting_reason === reason) continue;
+      await updateJob(deps.db, jobId, { waiting_reason: reason }, ['PENDING']);
+      deps.events.emit('admission:deferred', { jobId, reason });
+      await emitUpdated(deps, jobId);
+    }
+    if (reasons.size > 10_000) reasons.clear();
+    schedule(decision.wakeAt ?? now + IDLE_PASS_MS);
+    if (rows.length === CANDIDATES && decision.admit.length > 0) again = true;
+  }
+
+  return {
+    async start() {
+      stopped = false;
+      queuePaused = (await getState(deps.db, 'queue_paused')) === 'true';
+      poke();
+    },
+    async stop() {
+      stopped = true;
+      scheduled?.();
+      scheduled = undefined;
+      scheduledAt = Infinity;
+      while (running) await new Promise((r) => setTimeout(r, 10));
+      for (const resolve of passDone) resolve();
+      passDone = [];
+    },
+    poke,
+    settle() {
+      return new Promise<void>((resolve) => {
+        if (stopped) return resolve();
+        passDone.push(resolve);
+        if (running) again = true;
+        else poke();
+      });
+    },
+    isQueuePaused: () => queuePaused,
+    async setQueuePaused(paused) {
+      queuePaused = paused;
+      await setState(deps.db, 'queue_paused', String(paused));
+      deps.events.emit('queue:paused', { paused });
+      poke();
+    },
+  };
+}
+
+function toQueued(row: CandidateRow, deps: JobDeps): QueuedJob {
+  const profile = deps.config().profiles[row.profile];
+  return {
+    id: row.id,
+    kind: row.kind as QueuedJob['kind'],
+    category: row.category as QueuedJob['category'],
+    priority: row.priority,
+    createdAt: row.created_at,
+    runAfter: row.run_after,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    encoder: profile?.kind === 'transcode' ? profile.encoder : null,
+    unmetDependencies: Number(row.unmet),
+    blockingDependency: row.blocker,
+    brokenDependencies: Number(row.broken),
+  };
+}
+
