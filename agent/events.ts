@@ -14,8 +14,8 @@ export interface SpoolEvents {
   'job:updated': { job: Job };
   /** Progress of a running attempt (in memory; written to the database throttled). */
   'job:progress': { jobId: string; progress: JobProgress };
-  /** An attempt's process was spawned. */
-  'job:started': { job: Job; pid: number };
+  /** A process of a running attempt was spawned (a kind may spawn several, e.g. target-size passes). */
+  'job:spawned': { jobId: string; pid: number; file: string };
   /** A job reached COMPLETED, FAILED or CANCELLED and its files are settled. */
   'job:finished': { job: Job };
   /** Log lines appended to a job. */

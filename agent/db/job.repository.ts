@@ -11,7 +11,7 @@ import type { Job } from '../jobs/job.js';
 import type { JobRow, JobRowUpdate, NewJobRow } from './tables.js';
 
 export async function insertJob(db: Db, row: NewJobRow, dependsOn: readonly string[] = []): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  const insert = async (trx: Db) => {
     await trx.insertInto('jobs').values(row).execute();
     if (dependsOn.length > 0) {
       await trx
@@ -19,7 +19,10 @@ export async function insertJob(db: Db, row: NewJobRow, dependsOn: readonly stri
         .values(dependsOn.map((id) => ({ job_id: row.id, depends_on_id: id })))
         .execute();
     }
-  });
+  };
+  // SQLite has one connection: a nested transaction would wait on itself.
+  if (db.isTransaction || dependsOn.length === 0) await insert(db);
+  else await db.transaction().execute(insert);
 }
 
 export async function getJobRow(db: Db, id: string): Promise<JobRow | undefined> {

@@ -163,6 +163,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           },
         });
         attempt.processes.add(child);
+        deps.events.emit('job:spawned', { jobId: row.id, pid: child.pid, file });
         if (attempt.paused) child.pause();
         return child.exited.finally(() => attempt.processes.delete(child));
       },

@@ -96,6 +96,8 @@ export interface RunFfmpegOptions {
   durationSeconds: number | null;
   /** Maps this run's 0–100 onto the job's, for kinds that run ffmpeg more than once. */
   percentRange?: readonly [number, number];
+  /** Extra environment for ffmpeg. */
+  env?: Record<string, string>;
 }
 
 /** Runs ffmpeg with `args` after the global options; resolves on success, throws AttemptError otherwise. */
@@ -109,7 +111,7 @@ export async function runFfmpeg(ctx: KindContext<Profile>, args: readonly string
     const percent = progress.percent === null ? null : Math.round((from + ((to - from) * progress.percent) / 100) * 10) / 10;
     ctx.progress({ ...progress, percent });
   });
-  const exit = await ctx.exec(ctx.tools.ffmpeg.path, fullArgs, { onStdout: (chunk) => parser.push(chunk) });
+  const exit = await ctx.exec(ctx.tools.ffmpeg.path, fullArgs, { env: options.env, onStdout: (chunk) => parser.push(chunk) });
   throwIfAborted(ctx.signal, 'ffmpeg');
   if (exit.exitCode !== 0 || exit.signal !== null) throw classifyFfmpegFailure(exit, 'ffmpeg');
 }

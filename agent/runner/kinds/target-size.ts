@@ -4,8 +4,9 @@
  *
  * One-pass bitrate control is used rather than two-pass: it is half the
  * work, and rate control lands within a few percent of the asked bitrate,
- * which the margins below absorb. When a pass still comes out too big, the
- * video bitrate is scaled down by what it overshot and the encode repeated.
+ * which the margins below absorb. When a pass still comes out too big (short
+ * clips overshoot most: the encoder's buffer fills at the start), the video
+ * bitrate is scaled down by what it overshot and the encode repeated.
  */
 import fs from 'node:fs/promises';
 import type { TargetSizeProfile } from '../../config/config.schema.js';
@@ -88,7 +89,9 @@ export const runTargetSize: KindRunner<TargetSizeProfile> = async (ctx: KindCont
       ctx.progress(FINISHED);
       return { result: { targetBytes, passes }, mediaSeconds: duration };
     }
-    const next = Math.floor(videoKbps * (targetBytes / sizeBytes) * 0.95);
+    // Audio comes out the same size every pass, so only the video share is scaled by the overshoot.
+    const videoShare = (targetBytes - audioBytes) / Math.max(1, sizeBytes - audioBytes);
+    const next = Math.floor(videoKbps * Math.min(videoShare, targetBytes / sizeBytes) * 0.95);
     ctx.log(`pass ${pass + 1}: ${megabytes(sizeBytes)} is over ${megabytes(targetBytes)}${pass < EXTRA_PASSES ? `; trying ${next} kbit/s` : ''}`);
     if (next < MIN_VIDEO_KBPS) break;
     videoKbps = next;

@@ -31,6 +31,8 @@ export interface TranscodePlanInput {
 export interface TranscodePlan {
   /** ffmpeg arguments after the global options. */
   args: string[];
+  /** Environment ffmpeg needs on top of the agent's (the GPU to use). */
+  env: Record<string, string>;
   videoEncoder: string;
   audioEncoder: string | null;
   /** Settings that were changed to fit the input or the container, for the job log. */
@@ -40,6 +42,7 @@ export interface TranscodePlan {
 /** The ffmpeg arguments for a transcode; pure apart from the encoder checks, which throw AttemptError('internal'). */
 export function planTranscode({ profile, info, placement, tools, inputPath, outputPath: output }: TranscodePlanInput): TranscodePlan {
   const notes: string[] = [];
+  const env: Record<string, string> = {};
   const video = info.video;
   if (!video) throw new Error('planTranscode needs an input with a video stream');
   const { container } = profile;
@@ -74,7 +77,13 @@ export function planTranscode({ profile, info, placement, tools, inputPath, outp
     requireEncoder(tools, videoEncoder);
     const preset = /^p[1-7]$/.test(profile.video.preset) ? profile.video.preset : (NVENC_PRESET[presetIndex] ?? 'p4');
     args.push('-c:v', videoEncoder);
-    if (placement.gpuIndex !== null) args.push('-gpu', String(placement.gpuIndex));
+    if (placement.gpuIndex !== null) {
+      // The placed GPU is pinned through the environment, the way the executor pins every GPU process;
+      // ffmpeg then sees it alone, as device 0. PCI order makes CUDA count GPUs the way nvidia-smi does.
+      env.CUDA_VISIBLE_DEVICES = String(placement.gpuIndex);
+      env.CUDA_DEVICE_ORDER = 'PCI_BUS_ID';
+      args.push('-gpu', '0');
+    }
     args.push('-preset', preset, '-rc', 'vbr', '-cq', crf(51), '-b:v', '0', ...capped);
   } else if (codec === 'h264' || codec === 'hevc') {
     videoEncoder = codec === 'h264' ? 'libx264' : 'libx265';
@@ -106,7 +115,7 @@ export function planTranscode({ profile, info, placement, tools, inputPath, outp
   // ffmpeg 4.x still calls VP9, AV1 and Opus in MP4 experimental.
   if (container === 'mp4' && (['vp9', 'av1'].includes(codec) || audioEncoder === 'libopus')) args.push('-strict', 'experimental');
   args.push(fileUrl(output));
-  return { args, videoEncoder, audioEncoder, notes };
+  return { args, env, videoEncoder, audioEncoder, notes };
 }
 
 function planAudio(profile: TranscodeProfile, info: MediaInfo, tools: MediaTools, args: string[], notes: string[]): string | null {
@@ -151,7 +160,7 @@ export const runTranscode: KindRunner<TranscodeProfile> = async (ctx: KindContex
     outputPath: outputPath(ctx, ctx.profile.container),
   });
   for (const note of plan.notes) ctx.log(note);
-  await runFfmpeg(ctx, plan.args, { durationSeconds: info.durationSeconds });
+  await runFfmpeg(ctx, plan.args, { durationSeconds: info.durationSeconds, env: plan.env });
   ctx.progress(FINISHED);
   return {
     result: { videoEncoder: plan.videoEncoder, audioEncoder: plan.audioEncoder, container: ctx.profile.container },
