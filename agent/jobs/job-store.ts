@@ -44,6 +44,7 @@ export interface StagedOutput {
   /** Where the attempt wrote it. */
   staged: string;
   sizeBytes: number;
+  mtimeMs: number;
 }
 
 export interface FinalOutcome {
@@ -78,11 +79,14 @@ export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome
   const plan: SettleStep[] = [];
   const taken = new Set<string>();
   const outputs: JobOutput[] = [...(outcome.existingOutputs ?? [])];
+  /** mtime of each output, so a follow-on job's claim check sees the file it was given. */
+  const mtimes = new Map<string, number>();
   for (const output of outcome.outputs ?? []) {
     const finalPath = freeName(row.outbox, path.basename(output.staged), taken);
     taken.add(finalPath);
     plan.push({ op: 'move', from: output.staged, to: finalPath });
     outputs.push({ path: finalPath, sizeBytes: output.sizeBytes });
+    mtimes.set(finalPath, output.mtimeMs);
   }
 
   let sourcePath = row.source_path;
@@ -108,7 +112,7 @@ export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome
   }
   for (const folder of outcome.cleanup ?? []) plan.push({ op: 'rmdir', path: folder });
 
-  const followOns = outcome.status === 'COMPLETED' ? followOnRows(config, row, outputs, now) : [];
+  const followOns = outcome.status === 'COMPLETED' ? followOnRows(config, row, outputs, mtimes, now) : [];
   await deps.db.transaction().execute(async (trx) => {
     await updateJob(trx, id, {
       status: outcome.status,
@@ -181,7 +185,7 @@ function describeKind(kind: FailureKind | undefined): string {
 }
 
 /** One job per follow-on profile and output, depending on the finished job. */
-function followOnRows(config: SpoolConfig, parent: JobRow, outputs: readonly JobOutput[], now: number): NewJobRow[] {
+function followOnRows(config: SpoolConfig, parent: JobRow, outputs: readonly JobOutput[], mtimes: ReadonlyMap<string, number>, now: number): NewJobRow[] {
   const profile = config.profiles[parent.profile];
   if (!profile) return [];
   const rows: NewJobRow[] = [];
@@ -190,7 +194,7 @@ function followOnRows(config: SpoolConfig, parent: JobRow, outputs: readonly Job
     if (!nextProfile) continue;
     for (const output of outputs) {
       rows.push({
-        ...newJobRow(config, next, { inputPath: output.path, sourcePath: output.path, inboxPath: null, outbox: parent.outbox, sizeBytes: output.sizeBytes, mtimeMs: now }, now),
+        ...newJobRow(config, next, { inputPath: output.path, sourcePath: output.path, inboxPath: null, outbox: parent.outbox, sizeBytes: output.sizeBytes, mtimeMs: mtimes.get(output.path) ?? statMtime(output.path) }, now),
         parent_id: parent.id,
       });
     }
@@ -243,5 +247,13 @@ export function exists(p: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+function statMtime(p: string): number {
+  try {
+    return fs.statSync(p).mtimeMs;
+  } catch {
+    return 0;
   }
 }

@@ -151,7 +151,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         if (attempt.controller.signal.aborted) throw new AttemptError('transient', 'the attempt was stopped', { isCanceled: true });
         const child = spawnGroup(file, args, {
           cwd: options.cwd,
-          env: { ...process.env, ...options.env, ...(admit.placement.gpuIndex === null ? {} : { CUDA_VISIBLE_DEVICES: String(admit.placement.gpuIndex) }) },
+          env: { ...process.env, ...options.env, ...(admit.placement.gpuIndex === null ? {} : { CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: String(admit.placement.gpuIndex) }) },
           rawStdout: true,
           onStdout: (chunk) => {
             attempt.lastActivity = deps.clock.now();
@@ -379,7 +379,8 @@ async function stagedOutputs(staging: string): Promise<StagedOutput[]> {
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isFile()) continue;
     const full = path.join(staging, entry.name);
-    outputs.push({ staged: full, sizeBytes: (await fs.promises.stat(full)).size });
+    const stat = await fs.promises.stat(full);
+    outputs.push({ staged: full, sizeBytes: stat.size, mtimeMs: stat.mtimeMs });
   }
   return outputs;
 }

@@ -239,6 +239,8 @@ describe('order and dependencies', () => {
     fs.renameSync(clip, path.join(t.inbox('web'), 'chain.mov'));
     const parentId = await t.waitForClaim('chain.mov');
     const followOn = t.next('job:created', ({ job }) => job.parentId === parentId);
+    const reasons: string[] = [];
+    t.agent.events.on('job:updated', ({ job }) => reasons.push(job.waitingReason ?? ''));
     const parent = await t.waitForStatus(parentId, ['COMPLETED', 'FAILED']);
     expect(parent.status, parent.error ?? '').toBe('COMPLETED');
     const created = await followOn;
@@ -248,6 +250,8 @@ describe('order and dependencies', () => {
     const thumb = await t.waitForStatus(created.job.id, ['COMPLETED', 'FAILED']);
     expect(thumb.status, thumb.error ?? '').toBe('COMPLETED');
     expect(listFiles(t.outbox('web'))).toEqual(['chain.jpg', 'chain.mp4']);
+    // The follow-on reads the parent's output as claimed: no "file changed" detour.
+    expect(reasons.filter((r) => r.includes('changed'))).toEqual([]);
   });
 });
 
