@@ -2,8 +2,9 @@
  * Start-up reconciliation: make the files and the database agree again after
  * the agent died, in this order:
  * 1. settle plans left half-done (outputs and sources of finished jobs);
- * 2. attempts that were running: partial outputs removed, the job queued
- *    again (the interrupted attempt does not count against maxAttempts);
+ * 2. attempts that were running: processes they left running killed,
+ *    partial outputs removed, the job queued again (the interrupted attempt
+ *    does not count against maxAttempts);
  * 3. work folders without a job row: a job is created from the claim record,
  *    or an empty folder is removed;
  * 4. staging folders in outboxes that belong to no running attempt.
@@ -14,9 +15,10 @@ import path from 'node:path';
 import { interruptOpenAttempts } from '../db/attempt.repository.js';
 import { jobIdsWithWorkFolders, listActiveRows, listUnsettledRows, updateJob } from '../db/job.repository.js';
 import { coerceError, errnoCode } from '../errors.js';
-import { settle, type JobDeps } from '../jobs/job-store.js';
+import { settle, sourceIsClaimed, type JobDeps } from '../jobs/job-store.js';
 import { CLAIM_FILE, INBOX_WORK_FOLDER, STAGING_FOLDER, stagingDir, workRoot } from '../jobs/paths.js';
 import type { SettleStep } from '../jobs/settle.js';
+import { killLeftoverProcesses } from '../runner/leftovers.js';
 import { createJobFromClaim, type ClaimRecord } from './claim.js';
 
 export interface ReconcileReport {
@@ -35,7 +37,14 @@ export async function reconcile(deps: JobDeps): Promise<ReconcileReport> {
   }
 
   const now = deps.clock.now();
-  for (const row of await listActiveRows(deps.db)) {
+  const interrupted = await listActiveRows(deps.db);
+  // Processes of those attempts may still run (own process groups outlive the agent): stop them before their folders are cleared.
+  const leftovers = await killLeftoverProcesses(interrupted.flatMap((row) => [stagingDir(row.outbox, row.id), ...(sourceIsClaimed(config, row) ? [path.dirname(row.source_path)] : [])]));
+  for (const p of leftovers) {
+    if (p.survived) deps.logger.error(`cannot stop process ${p.pid} left by the previous agent run (${p.command.slice(0, 200)}); it may still write into a staging folder`);
+    else deps.logger.warn(`stopped process ${p.pid} left running by the previous agent run: ${p.command.slice(0, 200)}`);
+  }
+  for (const row of interrupted) {
     await fs.promises.rm(stagingDir(row.outbox, row.id), { recursive: true, force: true });
     await interruptOpenAttempts(deps.db, row.id, now);
     const paused = row.status === 'PAUSED';

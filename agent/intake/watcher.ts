@@ -2,8 +2,9 @@
  * Intake: chokidar on every inbox, a stability check per file, and claiming.
  *
  * A file is taken when two looks `stableSeconds` apart see the same size and
- * mtime. Temporary names and dotfiles are ignored; directories, symlinks,
- * FIFOs and the like are refused with a logged reason and left untouched.
+ * mtime and no process holds it open for writing. Temporary names and
+ * dotfiles are ignored; directories, symlinks, FIFOs and the like are refused
+ * with a logged reason and left untouched.
  * A periodic rescan takes files whose events were missed (network mounts,
  * an overflowed inotify queue) and notices inboxes that vanish or return.
  */
@@ -16,6 +17,7 @@ import type { JobDeps } from '../jobs/job-store.js';
 import { INBOX_WORK_FOLDER, RESULT_FOLDERS, STAGING_FOLDER } from '../jobs/paths.js';
 import { claimFile } from './claim.js';
 import { createLimiter } from './limiter.js';
+import { createOpenWriters, type OpenWriters } from './open-writers.js';
 
 /** Names a writer uses while a file is incomplete, and lock files. */
 const TEMP_NAME = /(\.(part|partial|tmp|temp|crdownload|download|filepart|swp)|~)$|^\.~lock|^~\$/i;
@@ -59,6 +61,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
   const claims = createLimiter(8);
   let rescanTimer: (() => void) | undefined;
   let stopped = true;
+  let openWriters: OpenWriters = { holder: () => null };
 
   const setError = (inbox: WatchedInbox, message: string | null) => {
     if (inbox.error === message) return;
@@ -126,6 +129,13 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
       return;
     }
     if (!stat.isFile() || stat.size !== known.size || stat.mtimeMs !== known.mtimeMs) {
+      inbox.tracked.delete(file);
+      return consider(inbox, file);
+    }
+    // Still for a whole window, but a writer holds it open: a copy that paused, not a finished file.
+    const writer = openWriters.holder(file);
+    if (writer !== null) {
+      deps.logger.debug(`${file} is unchanged but still open for writing by process ${writer}; waiting another window`, { inbox: inbox.config.path });
       inbox.tracked.delete(file);
       return consider(inbox, file);
     }
@@ -213,6 +223,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
   return {
     async start() {
       stopped = false;
+      openWriters = createOpenWriters(deps.config().inboxes.map((i) => i.path));
       for (const config of deps.config().inboxes) {
         const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null };
         inboxes.set(config.path, inbox);

@@ -86,8 +86,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const agingMs = config.jobs.agingSeconds * 1000;
     const rows = await loadCandidates(deps.db, now, agingMs, CANDIDATES);
     const byId = new Map(rows.map((r) => [r.id, r]));
+    // An attempt admitted by an earlier pass keeps its job PENDING in the
+    // database until it has checked the source and written RUNNING; it already
+    // counts in `running`. Offered again, it would be started twice, and with a
+    // full candidate page this loop would admit it over and over without ever
+    // yielding to the I/O that lets it start.
+    const queued = rows.filter((r) => !deps.executor.isLive(r.id));
     const decision = decideAdmissions(
-      rows.map((r) => toQueued(r, deps)),
+      queued.map((r) => toQueued(r, deps)),
       deps.executor.running(),
       deps.samples(),
       {
