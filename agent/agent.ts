@@ -77,7 +77,7 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
   const executor = createExecutor({ ...deps, tools, runKind, activity, onAttemptEnded: () => scheduler?.poke() });
   scheduler = createScheduler({ ...deps, executor, samples: () => samples });
   const jobs = createJobService({ ...deps, executor, scheduler });
-  const intake = createIntake({ ...deps, onClaimed: () => scheduler?.poke() });
+  const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew() });
   let pruneTimer: NodeJS.Timeout | undefined;
 
   const prune = async () => {

@@ -3,8 +3,14 @@ import type { Db } from './database.js';
 import type { AttemptRow, JobAttemptTable, ProfileUsageTable } from './tables.js';
 import type { Insertable, Updateable } from 'kysely';
 
+/** Attempt rows are numbered 1, 2, … for good: an interrupted attempt keeps its row even though it does not count. */
+export async function nextAttemptNumber(db: Db, jobId: string): Promise<number> {
+  const row = await db.selectFrom('job_attempts').select((eb) => eb.fn.max<number | null>('number').as('n')).where('job_id', '=', jobId).executeTakeFirst();
+  return (row?.n ?? 0) + 1;
+}
+
 export async function insertAttempt(db: Db, row: Insertable<JobAttemptTable>): Promise<void> {
-  await db.insertInto('job_attempts').values(row).onConflict((oc) => oc.columns(['job_id', 'number']).doUpdateSet(row)).execute();
+  await db.insertInto('job_attempts').values(row).execute();
 }
 
 export async function finishAttempt(db: Db, jobId: string, number: number, patch: Updateable<JobAttemptTable>): Promise<void> {

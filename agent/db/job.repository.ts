@@ -3,7 +3,6 @@
  * the database first (Kysely's habit); they return rows or domain jobs and
  * never decide anything.
  */
-import { sql } from 'kysely';
 import type { JobOutput, JobStatus } from '../jobs/job.js';
 import type { Db } from './database.js';
 import { rowToJob } from './job.mapper.js';
@@ -72,47 +71,37 @@ export interface CandidateRow extends JobRow {
 }
 
 /**
- * The pending jobs admission looks at, best first: priority improved by one
- * step per `agingMs` waited, then oldest first. The decision function sorts
- * again exactly; this order only decides which `limit` jobs it sees.
+ * The pending jobs admission looks at: the best `limit` by priority then age
+ * (an index range scan), plus the oldest `limit / 5` whatever their priority,
+ * since those are the ones aging may have lifted. The decision function
+ * sorts them exactly; this only bounds what one pass reads, so a queue of
+ * ten thousand costs the same pass as a queue of five hundred.
  */
-export async function loadCandidates(db: Db, now: number, agingMs: number, limit: number): Promise<CandidateRow[]> {
-  const rows = await db
-    .selectFrom('jobs as j')
-    .selectAll('j')
-    .select((eb) => [
-      eb
-        .selectFrom('job_dependencies as d')
-        .innerJoin('jobs as p', 'p.id', 'd.depends_on_id')
-        .select(eb.fn.countAll<number>().as('n'))
-        .whereRef('d.job_id', '=', 'j.id')
-        // A parent counts as done once its outputs are settled in the outbox.
-        .where((w) => w.or([w('p.status', '!=', 'COMPLETED'), w('p.settle_plan', 'is not', null)]))
-        .as('unmet'),
-      eb
-        .selectFrom('job_dependencies as d')
-        .innerJoin('jobs as p', 'p.id', 'd.depends_on_id')
-        .select(eb.fn.countAll<number>().as('n'))
-        .whereRef('d.job_id', '=', 'j.id')
-        .where('p.status', 'in', ['FAILED', 'CANCELLED'])
-        .as('broken'),
-      eb
-        .selectFrom('job_dependencies as d')
-        .innerJoin('jobs as p', 'p.id', 'd.depends_on_id')
-        .select('p.id')
-        .whereRef('d.job_id', '=', 'j.id')
-        // A parent counts as done once its outputs are settled in the outbox.
-        .where((w) => w.or([w('p.status', '!=', 'COMPLETED'), w('p.settle_plan', 'is not', null)]))
-        .limit(1)
-        .as('blocker'),
-    ])
-    .where('j.status', '=', 'PENDING')
-    .orderBy(sql`j.priority - ((${now} - j.created_at) / ${agingMs})`)
-    .orderBy('j.created_at')
-    .orderBy('j.id')
-    .limit(limit)
+export async function loadCandidates(db: Db, limit: number): Promise<CandidateRow[]> {
+  const [best, oldest] = await Promise.all([
+    db.selectFrom('jobs').selectAll().where('status', '=', 'PENDING').orderBy('priority').orderBy('created_at').orderBy('id').limit(limit).execute(),
+    db.selectFrom('jobs').selectAll().where('status', '=', 'PENDING').orderBy('created_at').orderBy('id').limit(Math.ceil(limit / 5)).execute(),
+  ]);
+  const rows = new Map<string, JobRow>();
+  for (const row of [...best, ...oldest]) rows.set(row.id, row);
+  const ids = [...rows.keys()];
+  const deps = ids.length === 0 ? [] : await db
+    .selectFrom('job_dependencies as d')
+    .innerJoin('jobs as p', 'p.id', 'd.depends_on_id')
+    .select(['d.job_id', 'p.id', 'p.status', 'p.settle_plan'])
+    .where('d.job_id', 'in', ids)
     .execute();
-  return rows as CandidateRow[];
+  const candidates = new Map<string, CandidateRow>();
+  for (const row of rows.values()) candidates.set(row.id, { ...row, unmet: 0, broken: 0, blocker: null });
+  for (const dep of deps) {
+    const candidate = candidates.get(dep.job_id)!;
+    // A parent counts as done once its outputs are settled in the outbox.
+    if (dep.status === 'COMPLETED' && dep.settle_plan === null) continue;
+    candidate.unmet += 1;
+    candidate.blocker ??= dep.id;
+    if (dep.status === 'FAILED' || dep.status === 'CANCELLED') candidate.broken += 1;
+  }
+  return [...candidates.values()];
 }
 
 /** Attempts whose process was alive when the agent last stopped. */

@@ -60,6 +60,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
   const inboxes = new Map<string, WatchedInbox>();
   const claims = createLimiter(8);
   let rescanTimer: (() => void) | undefined;
+  let earlyRescan: (() => void) | undefined;
   let stopped = true;
   let openWriters: OpenWriters = { holder: () => null };
 
@@ -229,11 +230,16 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
         inboxes.set(config.path, inbox);
         await open(inbox);
       }
+      // A file that lands while a watcher is still taking its first look
+      // (polling takes its baseline asynchronously) raises no event; one early
+      // rescan covers that window instead of leaving it to the periodic one.
+      earlyRescan = deps.clock.setTimeout(() => void rescan(), 2000);
       armRescan();
     },
     async stop() {
       stopped = true;
       rescanTimer?.();
+      earlyRescan?.();
       for (const inbox of inboxes.values()) {
         for (const t of inbox.tracked.values()) t.cancel();
         await inbox.watcher?.close();

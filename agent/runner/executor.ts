@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pidusage from 'pidusage';
-import { finishAttempt, insertAttempt, insertUsage } from '../db/attempt.repository.js';
+import { finishAttempt, insertAttempt, insertUsage, nextAttemptNumber } from '../db/attempt.repository.js';
 import { getJobRow, updateJob } from '../db/job.repository.js';
 import type { JobRow } from '../db/tables.js';
 import { coerceError } from '../errors.js';
@@ -128,7 +128,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       ['PENDING'],
     );
     if (!started) return; // cancelled or paused between admission and start
-    await insertAttempt(deps.db, { job_id: row.id, number, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
+    const attemptRow = await nextAttemptNumber(deps.db, row.id);
+    await insertAttempt(deps.db, { job_id: row.id, number: attemptRow, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
     await emitUpdated(deps, row.id);
 
     const staging = stagingDir(row.outbox, row.id);
@@ -186,7 +187,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     await deps.activity.flush(row.id);
     const ended = deps.clock.now();
     const attemptEnd = (outcome: string, error?: AttemptError) =>
-      finishAttempt(deps.db, row.id, number, {
+      finishAttempt(deps.db, row.id, attemptRow, {
         finished_at: ended,
         outcome,
         exit_code: error?.exitCode ?? null,
@@ -329,7 +330,6 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     interval.unref();
     return () => {
       clearInterval(interval);
-      pidusage.clear();
     };
   }
 

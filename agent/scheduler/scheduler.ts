@@ -12,16 +12,25 @@ import { emitUpdated, finishJob, type JobDeps } from '../jobs/job-store.js';
 import type { Executor } from '../runner/executor.js';
 import { decideAdmissions, type QueuedJob, type Samples } from './admission.js';
 
-/** How many pending jobs one pass looks at; the rest keep their last reason. */
-const CANDIDATES = 500;
+/** How many pending jobs one pass looks at (plus the oldest fifth as many); the rest keep their last reason. */
+const CANDIDATES = 200;
+/**
+ * New jobs arrive in bursts (ten thousand files dropped at once); one pass
+ * per claim would spend the agent on re-reading the queue. Passes for new
+ * jobs are gathered for this long; a freed slot or an operator's action is
+ * looked at at once.
+ */
+const GATHER_NEW_MS = 15;
 /** Safety net: look at the queue at least this often. */
 const IDLE_PASS_MS = 5000;
 
 export interface Scheduler {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Ask for a pass soon (coalesced). */
+  /** Ask for a pass now (coalesced with one that is running). */
   poke(): void;
+  /** A new job arrived: ask for a pass within a few milliseconds, gathered with other arrivals. */
+  pokeNew(): void;
   /** Resolves after a full pass that started after this call. */
   settle(): Promise<void>;
   isQueuePaused(): boolean;
@@ -64,6 +73,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     setImmediate(() => void loop());
   };
 
+  let gathering: NodeJS.Timeout | undefined;
+  const pokeNew = () => {
+    if (stopped || gathering) return;
+    gathering = setTimeout(() => {
+      gathering = undefined;
+      poke();
+    }, GATHER_NEW_MS);
+  };
+
   const loop = async () => {
     do {
       again = false;
@@ -84,7 +102,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const config = deps.config();
     const now = deps.clock.now();
     const agingMs = config.jobs.agingSeconds * 1000;
-    const rows = await loadCandidates(deps.db, now, agingMs, CANDIDATES);
+    const rows = await loadCandidates(deps.db, CANDIDATES);
     const byId = new Map(rows.map((r) => [r.id, r]));
     // An attempt admitted by an earlier pass keeps its job PENDING in the
     // database until it has checked the source and written RUNNING; it already
@@ -128,7 +146,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }
     if (reasons.size > 10_000) reasons.clear();
     schedule(decision.wakeAt ?? now + IDLE_PASS_MS);
-    if (rows.length === CANDIDATES && decision.admit.length > 0) again = true;
+    if (rows.length >= CANDIDATES && decision.admit.length > 0) again = true;
   }
 
   return {
@@ -139,6 +157,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
     async stop() {
       stopped = true;
+      clearTimeout(gathering);
+      gathering = undefined;
       scheduled?.();
       scheduled = undefined;
       scheduledAt = Infinity;
@@ -147,6 +167,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       passDone = [];
     },
     poke,
+    pokeNew,
     settle() {
       return new Promise<void>((resolve) => {
         if (stopped) return resolve();

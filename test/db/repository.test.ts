@@ -32,7 +32,7 @@ describe('storage', () => {
     await opened.close();
     opened = await openDatabase(path.join(dir, 'spool.db'));
     const migrations = opened.sqlite.prepare('select name from kysely_migration').all();
-    expect(migrations).toEqual([{ name: '2026-11-25-initial' }]);
+    expect(migrations).toEqual([{ name: '2026-11-25-initial' }, { name: '2026-11-25b-candidates-by-age' }]);
   });
 
   it('refuses a corrupt database file with a clear message', async () => {
@@ -58,7 +58,7 @@ describe('storage', () => {
     await insertJob(opened.db, newJobRow(config, 'p', file('c'), 3000, { id: 'C', priority: 1 }), ['A']);
     await insertJob(opened.db, newJobRow(config, 'p', file('d'), 500, { id: 'D', priority: 1 }));
     await updateJob(opened.db, 'D', { status: 'COMPLETED' });
-    const rows = await loadCandidates(opened.db, 4000, 60_000, 10);
+    const rows = await loadCandidates(opened.db, 10);
     expect(rows.map((r) => [r.id, Number(r.unmet), r.blocker])).toEqual([
       ['B', 0, null],
       ['C', 1, 'A'],
