@@ -19,8 +19,11 @@ import { locateMediaTools, type MediaTools } from './media/locate.js';
 import { createActivityBuffer } from './runner/activity.js';
 import { createExecutor, type Executor } from './runner/executor.js';
 import { runKind } from './runner/kinds/index.js';
-import { detectGpus } from './samplers/gpu-detect.js';
-import type { Samples } from './scheduler/admission.js';
+import { createGpuSampler, type GpuSampler } from './samplers/gpu-sampler.js';
+import { createSystemSampler, type SystemSampler } from './samplers/system-sampler.js';
+import { createEstimator } from './scheduler/estimates.js';
+import { createMachine, type Machine } from './scheduler/machine.js';
+import { profilesWithUsage } from './db/attempt.repository.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 
 export interface AgentOptions {
@@ -28,8 +31,10 @@ export interface AgentOptions {
   logger?: Logger;
   /** Create missing inbox and outbox folders (the embedded default does). */
   createFolders?: boolean;
-  /** Overrides GPU detection (tests). */
-  samples?: Samples;
+  /** Environment whose PATH finds nvidia-smi. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the real samplers (tests). */
+  samplers?: { gpu?: GpuSampler; system?: SystemSampler };
 }
 
 export interface Agent {
@@ -41,6 +46,7 @@ export interface Agent {
   readonly executor: Executor;
   readonly tools: MediaTools;
   readonly database: OpenedDatabase;
+  readonly machine: Machine;
   start(): Promise<void>;
   /** Graceful stop: no new work, running attempts get `graceMs` to finish, then are stopped and queued again. */
   stop(graceMs?: number): Promise<void>;
@@ -67,15 +73,37 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
   }
   const tools = await locateMediaTools();
   logger.info(`ffmpeg: ${tools.ffmpeg.path} (${tools.ffmpeg.source}, ${tools.ffmpeg.version}); ffprobe: ${tools.ffprobe.path} (${tools.ffprobe.source})`);
-  const samples = options.samples ?? (await detectGpus({ ffmpegHasNvenc: tools.encoders.has('h264_nvenc') }));
-  logger.info(samples.gpus.length > 0 ? `GPUs: ${samples.gpus.map((g) => `${g.index} ${g.name}${g.nvenc ? ' (NVENC)' : ''}`).join(', ')}` : `no GPU (${samples.gpuProblem}): CPU work only`);
-
+  const gpu =
+    options.samplers?.gpu ??
+    createGpuSampler({
+      intervalMs: config.resources.gpu.sampleIntervalMs,
+      timeoutMs: config.resources.gpu.sampleTimeoutMs,
+      clock,
+      logger,
+      env: options.env,
+      onEvent: (event) => {
+        (event.type === 'sampler:error' ? logger.error : logger.info)(`GPU sampler: ${event.message}`);
+        events.emit(event.type, { message: event.message });
+      },
+    });
+  const machine = createMachine({ config: () => config, gpu, system: options.samplers?.system ?? createSystemSampler({ clock }), ffmpegHasNvenc: tools.encoders.has('h264_nvenc') });
   const database = await openDatabase(databaseFile(config));
   const deps: JobDeps = { db: database.db, config: () => config, events, logger, clock };
   const activity = createActivityBuffer({ db: database.db, events, logger, now: clock.now, maxLogLines: config.jobs.maxLogLines });
   let scheduler: Scheduler | undefined;
-  const executor = createExecutor({ ...deps, tools, runKind, activity, onAttemptEnded: () => scheduler?.poke() });
-  scheduler = createScheduler({ ...deps, executor, samples: () => samples });
+  const estimator = createEstimator(database.db);
+  const executor = createExecutor({
+    ...deps,
+    tools,
+    runKind,
+    activity,
+    machine,
+    onAttemptEnded: (profile) => {
+      scheduler?.poke();
+      void estimator.refresh(profile).catch((error) => logger.error(`cannot read the usage of profile ${profile}: ${coerceError(error).message}`));
+    },
+  });
+  scheduler = createScheduler({ ...deps, executor, machine, estimator });
   const jobs = createJobService({ ...deps, executor, scheduler });
   const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew() });
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -95,7 +123,12 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
     executor,
     tools,
     database,
+    machine,
     async start() {
+      await machine.start();
+      const snapshot = machine.gpuSnapshot();
+      logger.info(snapshot.ok ? `GPUs: ${snapshot.gpus.map((g) => `${g.index} ${g.name}${g.nvenc && tools.encoders.has('h264_nvenc') ? ' (NVENC)' : ''}`).join(', ') || 'none'}` : `no GPU work (${snapshot.error ?? 'no sample'}): CPU work only until nvidia-smi answers`);
+      for (const profile of await profilesWithUsage(database.db)) await estimator.refresh(profile);
       await reconcile(deps);
       await prune();
       pruneTimer = setInterval(() => void prune().catch((e) => logger.error(`pruning failed: ${coerceError(e).message}`)), 3_600_000);
@@ -112,6 +145,7 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
       await scheduler.stop();
       if (graceMs > 0 && !(await executor.drain(graceMs))) logger.warn('attempts still running at the stop deadline; stopping them');
       await executor.interruptAll(config.jobs.killGraceSeconds * 1000);
+      await machine.stop();
       await activity.stop();
       await database.close();
     },

@@ -29,6 +29,9 @@ export interface SpoolEvents {
   'intake:claimed': { inbox: string; path: string; jobId: string };
   /** Admission looked at a job and left it waiting. */
   'admission:deferred': { jobId: string; reason: string };
+  /** nvidia-smi failed, hung or answered garbage; GPU admissions stop until it recovers. */
+  'sampler:error': { message: string };
+  'sampler:recovered': { message: string };
   /** The queue was paused or resumed. */
   'queue:paused': { paused: boolean };
 }

@@ -175,6 +175,10 @@ export const configSchema = z.strictObject({
           sampleIntervalMs: positiveInt.default(1000),
           /** VRAM kept free on every GPU, in MiB. @default 512 */
           headroomMb: z.number().int().min(0).default(512),
+          /** Longest one nvidia-smi call may take before the sample counts as stale, in ms. @default 5000 */
+          sampleTimeoutMs: positiveInt.default(5000),
+          /** Concurrent NVENC sessions per GPU: auto (8 on GeForce, none on cards without NVENC, 32 otherwise) or a number. @default auto */
+          nvencSessions: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
         })
         .prefault({}),
       cpu: z
@@ -195,6 +199,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   jobs: z
     .strictObject({
+      /** A job that cannot fit gets its resources held once it has waited this long. @default 900 */
+      starvationSeconds: positiveInt.default(900),
+      /** Free space kept on every outbox filesystem, in MB. @default 1024 */
+      minFreeDiskMb: z.number().int().min(0).default(1024),
       /** A waiting job gains one priority step per this many seconds. @default 600 */
       agingSeconds: positiveInt.default(600),
       /** First retry delay; doubles per attempt, with jitter. @default 5 */

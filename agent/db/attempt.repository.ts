@@ -1,6 +1,6 @@
 /** SQL about attempts and the usage they teach (per-profile figures for later learning). */
 import type { Db } from './database.js';
-import type { AttemptRow, JobAttemptTable, ProfileUsageTable } from './tables.js';
+import type { AttemptRow, JobAttemptTable, ProfileUsageTable, UsageRow } from './tables.js';
 import type { Insertable, Updateable } from 'kysely';
 
 /** Attempt rows are numbered 1, 2, … for good: an interrupted attempt keeps its row even though it does not count. */
@@ -33,4 +33,15 @@ export async function interruptOpenAttempts(db: Db, jobId: string, now: number):
     .where('job_id', '=', jobId)
     .where('finished_at', 'is', null)
     .execute();
+}
+
+/** The latest `limit` usage rows of a profile, newest first. */
+export async function recentUsage(db: Db, profile: string, limit: number): Promise<UsageRow[]> {
+  return db.selectFrom('profile_usage').selectAll().where('profile', '=', profile).orderBy('id', 'desc').limit(limit).execute();
+}
+
+/** Profiles with any recorded usage. */
+export async function profilesWithUsage(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('profile_usage').select('profile').distinct().execute();
+  return rows.map((r) => r.profile);
 }

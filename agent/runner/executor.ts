@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pidusage from 'pidusage';
 import { finishAttempt, insertAttempt, insertUsage, nextAttemptNumber } from '../db/attempt.repository.js';
 import { getJobRow, updateJob } from '../db/job.repository.js';
 import type { JobRow } from '../db/tables.js';
@@ -14,7 +13,9 @@ import { coerceError } from '../errors.js';
 import { emitUpdated, finishJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
 import { baseName, stagingDir } from '../jobs/paths.js';
 import type { MediaTools } from '../media/locate.js';
-import type { Admit, RunningAttempt } from '../scheduler/admission.js';
+import type { Admit, Needs, RunningAttempt } from '../scheduler/admission.js';
+import type { Machine } from '../scheduler/machine.js';
+import { processTreeUsage } from '../samplers/process-tree.js';
 import { backoffDelay } from '../scheduler/backoff.js';
 import type { ActivityBuffer } from './activity.js';
 import type { KindContext, KindRunner } from './kind.js';
@@ -26,6 +27,13 @@ interface LiveAttempt {
   jobId: string;
   category: RunningAttempt['category'];
   gpuIndex: number | null;
+  encoder: 'cpu' | 'nvenc';
+  startedAt: number;
+  reservation: Needs;
+  outboxDevice: string | null;
+  /** Every live process of the attempt's trees, from the last watchdog tick. */
+  treePids: number[];
+  peakVramMb: number;
   controller: AbortController;
   processes: Set<GroupProcess>;
   paused: boolean;
@@ -41,12 +49,13 @@ export interface ExecutorDeps extends JobDeps {
   /** Runs one attempt of the profile's kind (tests may pass fakes). */
   runKind: KindRunner;
   activity: ActivityBuffer;
-  /** Called when an attempt ends, so the scheduler looks at the queue again. */
-  onAttemptEnded: () => void;
+  /** Called when an attempt ends, so the scheduler looks at the queue again and learns from it. */
+  onAttemptEnded: (profile: string) => void;
+  machine: Pick<Machine, 'observedVramMb'>;
 }
 
 export interface Executor {
-  start(row: JobRow, admit: Admit): void;
+  start(row: JobRow, admit: Admit, reservation: Needs, outboxDevice: string | null): void;
   running(): RunningAttempt[];
   isLive(jobId: string): boolean;
   pause(jobId: string): boolean;
@@ -69,11 +78,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     await Promise.all([...attempt.processes].map((p) => p.terminate(graceMs)));
   };
 
-  const start = (row: JobRow, admit: Admit) => {
+  const start = (row: JobRow, admit: Admit, reservation: Needs, outboxDevice: string | null) => {
     const attempt: LiveAttempt = {
       jobId: row.id,
       category: admit.category,
       gpuIndex: admit.placement.gpuIndex,
+      encoder: admit.placement.encoder,
+      startedAt: deps.clock.now(),
+      reservation,
+      outboxDevice,
+      treePids: [],
+      peakVramMb: 0,
       controller: new AbortController(),
       processes: new Set(),
       paused: false,
@@ -88,7 +103,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       .catch((error) => deps.logger.error(`attempt of job ${row.id} broke: ${coerceError(error).stack ?? String(error)}`, { job: row.id }))
       .finally(() => {
         live.delete(row.id);
-        deps.onAttemptEnded();
+        deps.onAttemptEnded(row.profile);
       });
   };
 
@@ -251,7 +266,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       wall_seconds: (ended - now) / 1000,
       cpu_seconds: attempt.cpuSeconds || null,
       peak_rss_bytes: attempt.peakRss || null,
-      peak_vram_mb: null,
+      peak_vram_mb: attempt.peakVramMb || null,
       input_bytes: row.size_bytes,
       output_bytes: outputs.reduce((sum, o) => sum + o.sizeBytes, 0),
       media_seconds: result.mediaSeconds ?? null,
@@ -305,28 +320,26 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   /** Stall and timeout checks, plus CPU and RSS samples of the attempt's processes. Returns its stopper. */
   function startWatchdog(attempt: LiveAttempt, stallMs: number, timeoutMs: number): () => void {
     const startedAt = deps.clock.now();
+    const tickMs = Math.min(1000, Math.max(250, stallMs / 4));
     const tick = async () => {
       const now = deps.clock.now();
       if (attempt.paused) attempt.lastActivity = now;
       if (now - attempt.lastActivity > stallMs) void stop(attempt, 'stall', killGraceMs());
       else if (timeoutMs > 0 && now - startedAt > timeoutMs) void stop(attempt, 'timeout', killGraceMs());
-      const pids = [...attempt.processes].map((p) => p.pid).filter((pid) => pid > 0);
-      if (pids.length === 0) return;
+      const roots = [...attempt.processes].map((p) => p.pid).filter((pid) => pid > 0);
+      if (roots.length === 0) return;
       try {
-        const stats = await pidusage(pids);
-        let rss = 0;
-        let cpu = 0;
-        for (const s of Object.values(stats)) {
-          rss += s.memory;
-          cpu += s.ctime / 1000;
-        }
-        attempt.peakRss = Math.max(attempt.peakRss, rss);
-        attempt.cpuSeconds = Math.max(attempt.cpuSeconds, cpu);
+        // The whole tree: a command may start helpers that hold the CPU, memory or GPU.
+        const trees = await processTreeUsage(roots);
+        attempt.treePids = trees.flatMap((t) => t.pids);
+        attempt.peakRss = Math.max(attempt.peakRss, trees.reduce((sum, t) => sum + t.rssMb, 0) * 2 ** 20);
+        attempt.cpuSeconds += trees.reduce((sum, t) => sum + t.cpuCores, 0) * (tickMs / 1000);
+        attempt.peakVramMb = Math.max(attempt.peakVramMb, deps.machine.observedVramMb(attempt.treePids));
       } catch {
         // The process ended between listing and sampling.
       }
     };
-    const interval = setInterval(() => void tick(), Math.min(2000, Math.max(250, stallMs / 4)));
+    const interval = setInterval(() => void tick(), tickMs);
     interval.unref();
     return () => {
       clearInterval(interval);
@@ -335,7 +348,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   return {
     start,
-    running: () => [...live.values()].map((a) => ({ jobId: a.jobId, category: a.category, gpuIndex: a.gpuIndex })),
+    running: () =>
+      [...live.values()].map((a) => ({
+        jobId: a.jobId,
+        category: a.category,
+        gpuIndex: a.gpuIndex,
+        encoder: a.encoder,
+        startedAt: a.startedAt,
+        reservation: a.reservation,
+        observedVramMb: a.gpuIndex === null ? 0 : deps.machine.observedVramMb(a.treePids.length > 0 ? a.treePids : [...a.processes].map((p) => p.pid)),
+        outboxDevice: a.outboxDevice,
+      })),
     isLive: (jobId) => live.has(jobId),
     pause(jobId) {
       const attempt = live.get(jobId);

@@ -1,14 +1,49 @@
 /**
  * Admission: which pending jobs start now. A pure function of the queue, the
  * running attempts, the machine's samples, the limits and the time: no I/O,
- * no clock, no await, so it is tested with tables of cases and the loop
- * around it can change without touching it (and it without the loop).
+ * no clock, no await, so it is tested with tables of cases and driven by the
+ * simulator in test/bench.
  *
- * This version admits by per-category concurrency. Its inputs already carry
- * the samples so that the resource-aware version replaces only the inside.
+ * The rules, in the order a job meets them:
+ * 1. Dependencies done, `runAfter` passed, queue not paused.
+ * 2. Placement (GPU or CPU), then the checks of that placement:
+ *    - VRAM per GPU: available = live free − Σ unobserved reservations of
+ *      our attempts on it − headroom. An attempt's unobserved reservation is
+ *      what it was admitted with minus what the sample shows its processes
+ *      using, so an attempt started after the sample counts in full and
+ *      memory held by processes that are not ours is respected.
+ *    - NVENC sessions per GPU: live count + our NVENC attempts started since
+ *      the sample, against the card's session limit.
+ *    - CPU: live busy share + cores of attempts started since the sample +
+ *      this job's cores, against the ceiling (the first job of ours may
+ *      always start on an otherwise quiet box, so a job wider than the
+ *      ceiling is not stuck for ever).
+ *    - memory (MemAvailable) and free disk of the outbox's filesystem against
+ *      the job's estimates, less what attempts started since have claimed.
+ *    - per-category concurrency on top.
+ *    A GPU sample that is stale or failing admits no GPU work at all.
+ * 3. Order: priority 1..10 improved one step per `agingMs` waited, FIFO
+ *    within a priority. A job that does not fit does not stop the jobs behind
+ *    it (backfill), until it has waited `starvationMs`: then the resource it
+ *    waits for is held for it, and no later job may take that resource.
+ *
+ * Placement rule (deterministic): a job needing VRAM goes to the GPU where it
+ * fits most tightly (least memory left after it; lowest index on a tie), to
+ * keep large holes for large jobs; a job needing none goes to the GPU with
+ * the fewest of our attempts, then the lowest index. An `auto` transcode
+ * takes NVENC when a GPU can take it now, else the CPU encoder.
  */
 import type { Category, Kind } from '../config/config.schema.js';
 import type { Placement } from '../runner/kind.js';
+
+/** Estimated needs of one attempt: max(declared, learned). */
+export interface Needs {
+  vramMb: number;
+  cpuCores: number;
+  rssMb: number;
+  /** Bytes it will write into its outbox, in MB. */
+  outputMb: number;
+}
 
 export interface QueuedJob {
   id: string;
@@ -21,11 +56,12 @@ export interface QueuedJob {
   maxAttempts: number;
   /** Encoder choice for transcodes (`auto` picks at admission); null for other kinds. */
   encoder: 'auto' | 'cpu' | 'nvenc' | null;
-  /** Dependencies not yet completed, one of them named for the reason. */
   unmetDependencies: number;
   blockingDependency: string | null;
-  /** Dependencies that ended failed or cancelled. */
   brokenDependencies: number;
+  needs: Needs;
+  /** The filesystem of the job's outbox (a key of `Samples.disks`), or null when unknown. */
+  outboxDevice: string | null;
 }
 
 export interface RunningAttempt {
@@ -33,19 +69,38 @@ export interface RunningAttempt {
   /** The category it counts against (a CPU-placed `auto` transcode counts as cpu). */
   category: Category;
   gpuIndex: number | null;
+  encoder: 'cpu' | 'nvenc';
+  startedAt: number;
+  reservation: Needs;
+  /** VRAM the latest GPU sample shows its processes using; 0 when not (yet) seen. */
+  observedVramMb: number;
+  outboxDevice: string | null;
 }
 
 export interface GpuSample {
   index: number;
   name: string;
-  /** Whether this GPU can take NVENC work (ffmpeg has the encoder and the card has NVENC). */
+  /** Whether the card has NVENC and ffmpeg an NVENC encoder. */
   nvenc: boolean;
+  memoryFreeMb: number;
+  memoryTotalMb: number;
+  /** Live NVENC sessions; null when the driver does not say (counted as 0). */
+  encoderSessions: number | null;
+  /** How many NVENC sessions the card (or driver) allows at once. */
+  nvencSessionLimit: number;
 }
 
 export interface Samples {
+  /** Usable GPU figures; empty when there is no GPU or the sample is not trustworthy. */
   gpus: readonly GpuSample[];
-  /** Why there is no GPU, when `gpus` is empty ("nvidia-smi not found"). */
+  /** When the GPU sample was taken (attempts started after it are not in it). */
+  gpuAt: number;
+  /** Why GPU work cannot be admitted (no GPU, stale or failing sample); null when the sample is good. */
   gpuProblem: string | null;
+  /** Host CPU and memory; null when unknown (no CPU or memory check then). */
+  system: { at: number; cores: number; cpuBusyPercent: number; memAvailableMb: number } | null;
+  /** Free MB per outbox filesystem. */
+  disks: Readonly<Record<string, { freeMb: number; path: string }>>;
 }
 
 export interface Limits {
@@ -53,6 +108,14 @@ export interface Limits {
   /** A waiting job gains one priority step per this many ms. */
   agingMs: number;
   queuePaused: boolean;
+  /** VRAM kept free on every GPU. */
+  headroomMb: number;
+  /** No new work above this projected host CPU busy share. */
+  cpuCeilingPercent: number;
+  /** A job that has waited this long since it became eligible gets its resources held. */
+  starvationMs: number;
+  /** Free space kept on every outbox filesystem. */
+  minFreeDiskMb: number;
 }
 
 export interface Admit {
@@ -76,6 +139,9 @@ export function effectivePriority(job: Pick<QueuedJob, 'priority' | 'createdAt'>
   return job.priority - Math.floor(Math.max(0, now - job.createdAt) / agingMs);
 }
 
+/** A resource a starving job can have held for it. */
+type Resource = 'vram' | 'nvenc' | 'cpu' | 'memory' | 'disk' | `slot:${Category}`;
+
 export function decideAdmissions(
   queue: readonly QueuedJob[],
   running: readonly RunningAttempt[],
@@ -84,12 +150,8 @@ export function decideAdmissions(
   now: number,
 ): Decision {
   const decision: Decision = { admit: [], wait: [], fail: [], wakeAt: null };
-  const busy: Record<Category, number> = { cpu: 0, gpu_encode: 0, gpu_ai: 0 };
-  const perGpu = new Map<number, number>();
-  for (const attempt of running) {
-    busy[attempt.category] += 1;
-    if (attempt.gpuIndex !== null) perGpu.set(attempt.gpuIndex, (perGpu.get(attempt.gpuIndex) ?? 0) + 1);
-  }
+  const box = createBox(running, samples, limits);
+  const held = new Map<Resource, string>();
 
   const ordered = [...queue].sort(
     (a, b) =>
@@ -121,50 +183,160 @@ export function decideAdmissions(
       decision.wait.push({ jobId: job.id, reason: 'the queue is paused' });
       continue;
     }
-    const placed = place(job, samples, perGpu);
-    if ('reason' in placed) {
-      decision.wait.push({ jobId: job.id, reason: placed.reason });
+    const result = box.tryPlace(job, held);
+    if (result.ok) {
+      decision.admit.push({ jobId: job.id, category: result.category, placement: result.placement });
       continue;
     }
-    const limit = limits.concurrency[placed.category];
-    if (busy[placed.category] >= limit) {
-      decision.wait.push({
-        jobId: job.id,
-        reason: limit === 0 ? `the ${placed.category} category is switched off (concurrency 0)` : `waiting for a ${placed.category} slot (${busy[placed.category]} of ${limit} running)`,
-      });
+    const eligibleSince = Math.max(job.createdAt, job.runAfter ?? 0);
+    if (now - eligibleSince >= limits.starvationMs && result.resource !== null && !held.has(result.resource)) {
+      held.set(result.resource, job.id);
+      const minutes = Math.round((now - eligibleSince) / 60_000);
+      decision.wait.push({ jobId: job.id, reason: `${result.reason}; waited ${minutes} min, so no later job may take it` });
       continue;
     }
-    busy[placed.category] += 1;
-    if (placed.placement.gpuIndex !== null) perGpu.set(placed.placement.gpuIndex, (perGpu.get(placed.placement.gpuIndex) ?? 0) + 1);
-    decision.admit.push({ jobId: job.id, category: placed.category, placement: placed.placement });
+    decision.wait.push({ jobId: job.id, reason: result.reason });
   }
   return decision;
 }
 
-/**
- * Where a job would run. GPU work goes to the GPU with the fewest of our
- * attempts on it, the lowest index on a tie (deterministic, spreads load).
- * An `auto` transcode takes NVENC when a GPU offers it and the CPU otherwise.
- */
-function place(
-  job: QueuedJob,
-  samples: Samples,
-  perGpu: ReadonlyMap<number, number>,
-): { category: Category; placement: Placement } | { reason: string } {
-  const noGpu = `no GPU (${samples.gpuProblem ?? 'none found'})`;
-  const leastBusy = (gpus: readonly GpuSample[]) =>
-    [...gpus].sort((a, b) => (perGpu.get(a.index) ?? 0) - (perGpu.get(b.index) ?? 0) || a.index - b.index)[0];
+type PlaceResult = { ok: true; category: Category; placement: Placement } | { ok: false; reason: string; resource: Resource | null };
 
-  if (job.kind === 'transcode' && job.encoder !== null) {
-    const nvencGpus = samples.gpus.filter((g) => g.nvenc);
-    if (job.encoder === 'cpu') return { category: job.category, placement: { encoder: 'cpu', gpuIndex: null } };
-    const gpu = leastBusy(nvencGpus);
-    if (gpu) return { category: job.category, placement: { encoder: 'nvenc', gpuIndex: gpu.index } };
-    if (job.encoder === 'auto') return { category: 'cpu', placement: { encoder: 'cpu', gpuIndex: null } };
-    return { reason: samples.gpus.length === 0 ? `${noGpu}: this profile needs NVENC` : 'no GPU here offers NVENC: this profile needs it' };
+/** The box's free resources during one decision; each admission takes its share. */
+function createBox(running: readonly RunningAttempt[], samples: Samples, limits: Limits) {
+  const busy: Record<Category, number> = { cpu: 0, gpu_encode: 0, gpu_ai: 0 };
+  const vram = new Map<number, number>();
+  const sessions = new Map<number, number>();
+  const ours = new Map<number, number>();
+  for (const gpu of samples.gpus) {
+    vram.set(gpu.index, gpu.memoryFreeMb - limits.headroomMb);
+    sessions.set(gpu.index, gpu.encoderSessions ?? 0);
+    ours.set(gpu.index, 0);
   }
-  if (job.category === 'cpu') return { category: 'cpu', placement: { encoder: 'cpu', gpuIndex: null } };
-  const gpu = leastBusy(samples.gpus);
-  if (!gpu) return { reason: `${noGpu}: ${job.category} jobs need an NVIDIA GPU` };
-  return { category: job.category, placement: { encoder: 'cpu', gpuIndex: gpu.index } };
+  const system = samples.system;
+  let cpuPercent = system?.cpuBusyPercent ?? 0;
+  let memMb = system?.memAvailableMb ?? Infinity;
+  const disk = new Map(Object.entries(samples.disks).map(([device, d]) => [device, d.freeMb - limits.minFreeDiskMb]));
+  let anyOurs = running.length > 0;
+
+  const take = (needs: Needs, device: string | null, gpuIndex: number | null, nvenc: boolean, sinceSample: { gpu: boolean; system: boolean }) => {
+    if (gpuIndex !== null) {
+      vram.set(gpuIndex, (vram.get(gpuIndex) ?? 0) - needs.vramMb);
+      ours.set(gpuIndex, (ours.get(gpuIndex) ?? 0) + 1);
+      if (nvenc && sinceSample.gpu) sessions.set(gpuIndex, (sessions.get(gpuIndex) ?? 0) + 1);
+    }
+    if (system && sinceSample.system) {
+      cpuPercent += (needs.cpuCores / system.cores) * 100;
+      memMb -= needs.rssMb;
+    }
+    if (device !== null && disk.has(device)) disk.set(device, disk.get(device)! - needs.outputMb);
+  };
+
+  for (const attempt of running) {
+    busy[attempt.category] += 1;
+    const unobserved = { ...attempt.reservation, vramMb: Math.max(0, attempt.reservation.vramMb - attempt.observedVramMb) };
+    take(unobserved, attempt.outboxDevice, attempt.gpuIndex, attempt.encoder === 'nvenc', {
+      gpu: attempt.startedAt >= samples.gpuAt,
+      system: system !== null && attempt.startedAt >= system.at,
+    });
+  }
+
+  const gpuReason = (needs: number, what: string) => {
+    const figures = samples.gpus.map((g) => `GPU ${g.index} has ${Math.max(0, Math.floor(vram.get(g.index) ?? 0))} MiB available`).join(', ');
+    return `needs ${needs} MiB VRAM${what}; ${figures}`;
+  };
+
+  const pickGpu = (job: QueuedJob, nvenc: boolean): { gpu: GpuSample } | { reason: string; resource: Resource } => {
+    if (samples.gpuProblem !== null || samples.gpus.length === 0) {
+      return { reason: `no GPU work now: ${samples.gpuProblem ?? 'no GPU found'}`, resource: 'vram' };
+    }
+    if (held.has('vram') && job.needs.vramMb > 0) return { reason: `GPU memory is held for job ${held.get('vram')}, which has waited longest`, resource: 'vram' };
+    if (nvenc && held.has('nvenc')) return { reason: `NVENC sessions are held for job ${held.get('nvenc')}, which has waited longest`, resource: 'nvenc' };
+    const candidates = samples.gpus.filter((g) => !nvenc || g.nvenc);
+    if (candidates.length === 0) return { reason: 'no GPU here has NVENC', resource: 'nvenc' };
+    const withSessions = nvenc ? candidates.filter((g) => (sessions.get(g.index) ?? 0) < g.nvencSessionLimit) : candidates;
+    if (withSessions.length === 0) {
+      return { reason: `all NVENC sessions in use (${candidates.map((g) => `GPU ${g.index}: ${sessions.get(g.index) ?? 0} of ${g.nvencSessionLimit}`).join(', ')})`, resource: 'nvenc' };
+    }
+    const fitting = withSessions.filter((g) => (vram.get(g.index) ?? 0) >= job.needs.vramMb);
+    if (fitting.length === 0) return { reason: gpuReason(job.needs.vramMb, ''), resource: 'vram' };
+    const left = (g: GpuSample) => (vram.get(g.index) ?? 0) - job.needs.vramMb;
+    const gpu =
+      job.needs.vramMb > 0
+        ? [...fitting].sort((a, b) => left(a) - left(b) || a.index - b.index)[0]!
+        : [...fitting].sort((a, b) => (ours.get(a.index) ?? 0) - (ours.get(b.index) ?? 0) || a.index - b.index)[0]!;
+    return { gpu };
+  };
+
+  /** CPU, memory and disk checks shared by every placement. */
+  const hostCheck = (job: QueuedJob): { reason: string; resource: Resource } | null => {
+    if (system) {
+      const after = cpuPercent + (job.needs.cpuCores / system.cores) * 100;
+      if (held.has('cpu')) return { reason: `CPU is held for job ${held.get('cpu')}, which has waited longest`, resource: 'cpu' };
+      if (after > limits.cpuCeilingPercent && (anyOurs || cpuPercent >= limits.cpuCeilingPercent)) {
+        return {
+          reason: `CPU ${Math.round(cpuPercent)}% busy; needs ${job.needs.cpuCores} core${job.needs.cpuCores === 1 ? '' : 's'} of ${system.cores} (ceiling ${limits.cpuCeilingPercent}%)`,
+          resource: 'cpu',
+        };
+      }
+      if (memMb < job.needs.rssMb) return { reason: `needs ${job.needs.rssMb} MB of memory; ${Math.max(0, Math.floor(memMb))} MB available`, resource: 'memory' };
+    }
+    const free = job.outboxDevice !== null ? disk.get(job.outboxDevice) : undefined;
+    if (free !== undefined && free < job.needs.outputMb) {
+      const path = samples.disks[job.outboxDevice!]?.path ?? 'the outbox';
+      return { reason: `outbox ${path} is too full: needs ${Math.ceil(job.needs.outputMb)} MB, ${Math.max(0, Math.floor(free))} MB free above the ${limits.minFreeDiskMb} MB reserve`, resource: 'disk' };
+    }
+    return null;
+  };
+
+  const slot = (category: Category): { reason: string; resource: Resource } | null => {
+    const limit = limits.concurrency[category];
+    if (held.has(`slot:${category}`)) return { reason: `${category} slots are held for job ${held.get(`slot:${category}`)}, which has waited longest`, resource: `slot:${category}` };
+    if (busy[category] < limit) return null;
+    return {
+      reason: limit === 0 ? `the ${category} category is switched off (concurrency 0)` : `waiting for a ${category} slot (${busy[category]} of ${limit} running)`,
+      resource: `slot:${category}`,
+    };
+  };
+
+  let held: ReadonlyMap<Resource, string> = new Map();
+
+  const admit = (job: QueuedJob, category: Category, placement: Placement): PlaceResult => {
+    busy[category] += 1;
+    anyOurs = true;
+    take(job.needs, job.outboxDevice, placement.gpuIndex, placement.encoder === 'nvenc', { gpu: true, system: true });
+    return { ok: true, category, placement };
+  };
+
+  const tryGpu = (job: QueuedJob, category: Category, nvenc: boolean): PlaceResult => {
+    const blocked = slot(category) ?? hostCheck(job);
+    if (blocked) return { ok: false, ...blocked };
+    const picked = pickGpu(job, nvenc);
+    if ('reason' in picked) return { ok: false, ...picked };
+    return admit(job, category, { encoder: nvenc ? 'nvenc' : 'cpu', gpuIndex: picked.gpu.index });
+  };
+
+  const tryCpu = (job: QueuedJob, category: Category): PlaceResult => {
+    const blocked = slot(category) ?? hostCheck(job);
+    if (blocked) return { ok: false, ...blocked };
+    return admit(job, category, { encoder: 'cpu', gpuIndex: null });
+  };
+
+  return {
+    tryPlace(job: QueuedJob, heldNow: ReadonlyMap<Resource, string>): PlaceResult {
+      held = heldNow;
+      if (job.kind === 'transcode' && job.encoder !== null) {
+        if (job.encoder === 'cpu') return tryCpu(job, job.category);
+        const onGpu = tryGpu(job, job.category, true);
+        if (onGpu.ok || job.encoder === 'nvenc') {
+          return onGpu.ok || !onGpu.reason.startsWith('no GPU work now') ? onGpu : { ...onGpu, reason: `${onGpu.reason}: this profile needs NVENC` };
+        }
+        // auto: the CPU encoder, counted as cpu work; a CPU-only NVENC-less GPU is no reason to wait.
+        const onCpu = tryCpu(job, 'cpu');
+        return onCpu.ok || samples.gpus.length === 0 ? onCpu : { ...onCpu, reason: `${onCpu.reason} (NVENC: ${onGpu.reason})` };
+      }
+      if (job.category === 'cpu') return tryCpu(job, 'cpu');
+      return tryGpu(job, job.category, false);
+    },
+  };
 }

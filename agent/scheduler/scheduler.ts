@@ -10,7 +10,9 @@ import { getState, setState } from '../db/state.repository.js';
 import { coerceError } from '../errors.js';
 import { emitUpdated, finishJob, type JobDeps } from '../jobs/job-store.js';
 import type { Executor } from '../runner/executor.js';
-import { decideAdmissions, type QueuedJob, type Samples } from './admission.js';
+import { decideAdmissions, type QueuedJob } from './admission.js';
+import type { Estimator } from './estimates.js';
+import type { Machine } from './machine.js';
 
 /** How many pending jobs one pass looks at (plus the oldest fifth as many); the rest keep their last reason. */
 const CANDIDATES = 200;
@@ -21,6 +23,8 @@ const CANDIDATES = 200;
  * looked at at once.
  */
 const GATHER_NEW_MS = 15;
+/** Waiting reasons that a new sample of the machine may lift. */
+const MACHINE_REASON = /VRAM|NVENC|no GPU work now|GPU memory|CPU|memory|too full/;
 /** Safety net: look at the queue at least this often. */
 const IDLE_PASS_MS = 5000;
 
@@ -39,7 +43,8 @@ export interface Scheduler {
 
 export interface SchedulerDeps extends JobDeps {
   executor: Executor;
-  samples: () => Samples;
+  machine: Machine;
+  estimator: Estimator;
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
@@ -110,10 +115,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     // full candidate page this loop would admit it over and over without ever
     // yielding to the I/O that lets it start.
     const queued = rows.filter((r) => !deps.executor.isLive(r.id));
+    await deps.machine.refreshDisks(now);
+    const queue = queued.map((r) => toQueued(r, deps));
+    const running = deps.executor.running();
     const decision = decideAdmissions(
-      queued.map((r) => toQueued(r, deps)),
-      deps.executor.running(),
-      deps.samples(),
+      queue,
+      running,
+      deps.machine.samples(),
       {
         concurrency: {
           cpu: config.resources.categories.cpu.concurrency,
@@ -122,14 +130,22 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         },
         agingMs,
         queuePaused,
+        headroomMb: config.resources.gpu.headroomMb,
+        cpuCeilingPercent: config.resources.cpu.ceilingPercent,
+        starvationMs: config.jobs.starvationSeconds * 1000,
+        minFreeDiskMb: config.jobs.minFreeDiskMb,
       },
       now,
     );
+    // Sample the GPU often only while GPU work is queued or running.
+    deps.machine.setGpuActive(running.some((a) => a.gpuIndex !== null) || queue.some((q) => q.category !== 'cpu'));
+    const needsOf = new Map(queue.map((q) => [q.id, q] as const));
     for (const admit of decision.admit) {
       const row = byId.get(admit.jobId);
-      if (row) {
+      const queued = needsOf.get(admit.jobId);
+      if (row && queued) {
         reasons.delete(row.id);
-        deps.executor.start(row, admit);
+        deps.executor.start(row, admit, queued.needs, queued.outboxDevice);
       }
     }
     for (const { jobId, reason } of decision.fail) {
@@ -145,7 +161,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       await emitUpdated(deps, jobId);
     }
     if (reasons.size > 10_000) reasons.clear();
-    schedule(decision.wakeAt ?? now + IDLE_PASS_MS);
+    // Jobs waiting on the machine (VRAM, NVENC, CPU, disk) are looked at
+    // again on the next sample rather than only on the next event.
+    const onMachine = decision.wait.some((w) => MACHINE_REASON.test(w.reason));
+    const next = onMachine ? now + config.resources.gpu.sampleIntervalMs : now + IDLE_PASS_MS;
+    schedule(Math.min(decision.wakeAt ?? Infinity, next));
     if (rows.length >= CANDIDATES && decision.admit.length > 0) again = true;
   }
 
@@ -186,7 +206,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   };
 }
 
-function toQueued(row: CandidateRow, deps: JobDeps): QueuedJob {
+function toQueued(row: CandidateRow, deps: SchedulerDeps): QueuedJob {
   const profile = deps.config().profiles[row.profile];
   return {
     id: row.id,
@@ -201,6 +221,8 @@ function toQueued(row: CandidateRow, deps: JobDeps): QueuedJob {
     unmetDependencies: Number(row.unmet),
     blockingDependency: row.blocker,
     brokenDependencies: Number(row.broken),
+    needs: profile ? deps.estimator.needs(row.profile, profile, row.size_bytes) : { vramMb: 0, cpuCores: 1, rssMb: 0, outputMb: 0 },
+    outboxDevice: deps.machine.outboxDevice(row.outbox),
   };
 }
 

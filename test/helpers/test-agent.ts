@@ -10,6 +10,7 @@ import { parseConfig } from '../../agent/config/load-config.js';
 import type { EventName, SpoolEvents } from '../../agent/events.js';
 import type { Job, JobStatus } from '../../agent/jobs/job.js';
 import { silentLogger } from '../../agent/logger.js';
+import { createQuietSystemSampler, pathWithoutNvidiaSmi } from './fake-system.js';
 
 export interface TestAgent {
   agent: Agent;
@@ -32,7 +33,7 @@ export async function startTestAgent(config: Record<string, unknown> & { profile
     (config.inboxes as unknown[] | undefined) ??
     Object.keys(config.profiles).map((name) => ({ path: `inbox/${name}`, profile: name, outbox: `outbox/${name}`, stableSeconds: 0.3, ...options.inboxDefaults }));
   const parsed = parseConfig({ dataDir: 'data', ...config, inboxes }, dir);
-  const agent = await createAgent(parsed, { logger: silentLogger, createFolders: true, samples: { gpus: [], gpuProblem: 'nvidia-smi not found' }, ...options });
+  const agent = await createAgent(parsed, { logger: silentLogger, createFolders: true, env: pathWithoutNvidiaSmi(), samplers: { system: createQuietSystemSampler() }, ...options });
   const claims = new Map<string, string>();
   agent.events.on('intake:claimed', ({ path: p, jobId }) => claims.set(path.basename(p), jobId));
   await agent.start();

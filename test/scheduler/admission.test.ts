@@ -1,14 +1,28 @@
 /** The admission decision as tables of cases: pure, no clock, no I/O. */
 import { describe, expect, it } from 'vitest';
-import { decideAdmissions, effectivePriority, type Limits, type QueuedJob, type RunningAttempt, type Samples } from '../../agent/scheduler/admission.js';
+import { decideAdmissions, effectivePriority, type GpuSample, type Limits, type Needs, type QueuedJob, type RunningAttempt, type Samples } from '../../agent/scheduler/admission.js';
 import { backoffDelay } from '../../agent/scheduler/backoff.js';
 
 const NOW = 1_000_000_000;
 const MIN = 60_000;
-const noGpu: Samples = { gpus: [], gpuProblem: 'nvidia-smi not found' };
-const oneGpu: Samples = { gpus: [{ index: 0, name: 'NVIDIA L40S', nvenc: true }], gpuProblem: null };
-const twoGpus: Samples = { gpus: [{ index: 0, name: 'RTX A5000', nvenc: true }, { index: 1, name: 'RTX A5000', nvenc: true }], gpuProblem: null };
-const limits: Limits = { concurrency: { cpu: 2, gpu_encode: 2, gpu_ai: 1 }, agingMs: 10 * MIN, queuePaused: false };
+const gpu = (index: number, over: Partial<GpuSample> = {}): GpuSample => ({ index, name: 'RTX A5000', nvenc: true, memoryFreeMb: 24_000, memoryTotalMb: 24_564, encoderSessions: 0, nvencSessionLimit: 32, ...over });
+const base = { gpuAt: NOW - 500, system: null, disks: {} };
+const noGpu: Samples = { ...base, gpus: [], gpuProblem: 'nvidia-smi not found' };
+const oneGpu: Samples = { ...base, gpus: [gpu(0, { name: 'NVIDIA L40S' })], gpuProblem: null };
+const twoGpus: Samples = { ...base, gpus: [gpu(0), gpu(1)], gpuProblem: null };
+const limits: Limits = { concurrency: { cpu: 2, gpu_encode: 2, gpu_ai: 1 }, agingMs: 10 * MIN, queuePaused: false, headroomMb: 512, cpuCeilingPercent: 90, starvationMs: 15 * MIN, minFreeDiskMb: 1024 };
+const needs = (over: Partial<Needs> = {}): Needs => ({ vramMb: 0, cpuCores: 1, rssMb: 100, outputMb: 10, ...over });
+const attempt = (jobId: string, over: Partial<RunningAttempt> = {}): RunningAttempt => ({
+  jobId,
+  category: 'cpu',
+  gpuIndex: null,
+  encoder: 'cpu',
+  startedAt: NOW - 60_000,
+  reservation: needs(),
+  observedVramMb: 0,
+  outboxDevice: null,
+  ...over,
+});
 
 function job(id: string, over: Partial<QueuedJob> = {}): QueuedJob {
   return {
@@ -24,6 +38,8 @@ function job(id: string, over: Partial<QueuedJob> = {}): QueuedJob {
     unmetDependencies: 0,
     blockingDependency: null,
     brokenDependencies: 0,
+    needs: needs(),
+    outboxDevice: null,
     ...over,
   };
 }
@@ -53,13 +69,13 @@ describe('order', () => {
 
 describe('limits and waiting reasons', () => {
   it('per-category concurrency counts running attempts', () => {
-    const running: RunningAttempt[] = [{ jobId: 'r1', category: 'cpu', gpuIndex: null }];
+    const running: RunningAttempt[] = [attempt('r1')];
     expect(admitted([job('a'), job('b'), job('c')], running)).toEqual(['a']);
     expect(reasonOf('b', [job('a'), job('b')], running)).toBe('waiting for a cpu slot (2 of 2 running)');
   });
 
   it('a blocked category does not block another', () => {
-    const running: RunningAttempt[] = [{ jobId: 'r1', category: 'gpu_ai', gpuIndex: 0 }];
+    const running: RunningAttempt[] = [attempt('r1', { category: 'gpu_ai', gpuIndex: 0 })];
     const queue = [job('ai', { category: 'gpu_ai', kind: 'command', priority: 1 }), job('cpu', { priority: 9 })];
     expect(admitted(queue, running, oneGpu)).toEqual(['cpu']);
     expect(reasonOf('ai', queue, running, oneGpu)).toBe('waiting for a gpu_ai slot (1 of 1 running)');
@@ -69,8 +85,8 @@ describe('limits and waiting reasons', () => {
     ['unmet dependency', job('d', { unmetDependencies: 2, blockingDependency: 'P1' }), 'waiting for job P1 and 1 more to complete'],
     ['backoff', job('d', { runAfter: NOW + 30_000, attempts: 1 }), `attempt 2 of 3 waits until ${new Date(NOW + 30_000).toISOString()} (backoff)`],
     ['scheduled', job('d', { runAfter: NOW + 30_000 }), `scheduled to run at ${new Date(NOW + 30_000).toISOString()}`],
-    ['GPU job without a GPU', job('d', { category: 'gpu_ai', kind: 'command' }), 'no GPU (nvidia-smi not found): gpu_ai jobs need an NVIDIA GPU'],
-    ['NVENC-only transcode without a GPU', job('d', { category: 'gpu_encode', kind: 'transcode', encoder: 'nvenc' }), 'no GPU (nvidia-smi not found): this profile needs NVENC'],
+    ['GPU job without a GPU', job('d', { category: 'gpu_ai', kind: 'command' }), 'no GPU work now: nvidia-smi not found'],
+    ['NVENC-only transcode without a GPU', job('d', { category: 'gpu_encode', kind: 'transcode', encoder: 'nvenc' }), 'no GPU work now: nvidia-smi not found: this profile needs NVENC'],
   ])('%s waits with a reason', (_name, queued, reason) => {
     expect(admitted([queued])).toEqual([]);
     expect(reasonOf('d', [queued])).toBe(reason);
@@ -107,13 +123,13 @@ describe('placement', () => {
   });
 
   it('an H100 (no NVENC) takes no NVENC job; auto falls back to the CPU', () => {
-    const h100: Samples = { gpus: [{ index: 0, name: 'NVIDIA H100 80GB HBM3', nvenc: false }], gpuProblem: null };
+    const h100: Samples = { ...base, gpus: [gpu(0, { name: 'NVIDIA H100 80GB HBM3', nvenc: false, nvencSessionLimit: 0 })], gpuProblem: null };
     expect(decideAdmissions([transcode('t', 'auto')], [], h100, limits, NOW).admit[0]?.placement).toEqual({ encoder: 'cpu', gpuIndex: null });
-    expect(reasonOf('t', [transcode('t', 'nvenc')], [], h100)).toBe('no GPU here offers NVENC: this profile needs it');
+    expect(reasonOf('t', [transcode('t', 'nvenc')], [], h100)).toBe('no GPU here has NVENC');
   });
 
   it('GPU work spreads to the GPU with the fewest of our attempts, lowest index on a tie', () => {
-    const running: RunningAttempt[] = [{ jobId: 'r', category: 'gpu_encode', gpuIndex: 0 }];
+    const running: RunningAttempt[] = [attempt('r', { category: 'gpu_encode', gpuIndex: 0, encoder: 'nvenc' })];
     const d = decideAdmissions([transcode('a', 'nvenc')], running, twoGpus, limits, NOW);
     expect(d.admit[0]?.placement.gpuIndex).toBe(1);
     const fresh = decideAdmissions([transcode('a', 'nvenc'), transcode('b', 'nvenc')], [], twoGpus, limits, NOW);
@@ -130,5 +146,98 @@ describe('backoff', () => {
     [20, 1, 600000],
   ])('attempt %i with random %d waits %i ms', (attempt, random, expected) => {
     expect(backoffDelay(attempt, 5000, 600_000, () => random)).toBe(expected);
+  });
+});
+
+describe('resources', () => {
+  const ai = (id: string, vramMb: number, over: Partial<QueuedJob> = {}) => job(id, { kind: 'command', category: 'gpu_ai', needs: needs({ vramMb }), ...over });
+  const wide: Limits = { ...limits, concurrency: { cpu: 8, gpu_encode: 8, gpu_ai: 8 } };
+  const card16 = (free: number): Samples => ({ ...base, gpus: [gpu(0, { memoryTotalMb: 16_384, memoryFreeMb: free })], gpuProblem: null });
+
+  it('VRAM: foreign processes are respected and the reason gives the figures', () => {
+    // 16 GiB card, a foreign process holds 5 GiB: 11 GiB free, 512 MiB headroom → one 6000 MiB job only.
+    const queue = [ai('a', 6000), ai('b', 6000)];
+    expect(admitted(queue, [], card16(11_264), wide)).toEqual(['a']);
+    expect(reasonOf('b', queue, [], card16(11_264), wide)).toBe('needs 6000 MiB VRAM; GPU 0 has 4752 MiB available');
+    expect(admitted(queue, [], card16(16_000), wide)).toEqual(['a', 'b']);
+  });
+
+  it('VRAM: a running attempt counts in full until the sample shows its memory', () => {
+    const started = attempt('r', { category: 'gpu_ai', gpuIndex: 0, startedAt: NOW - 100, reservation: needs({ vramMb: 6000 }), observedVramMb: 0 });
+    // The sample (free 16000) predates the attempt: its 6000 MiB are not in it yet.
+    expect(admitted([ai('a', 6000)], [started], card16(16_000), wide)).toEqual(['a']);
+    expect(admitted([ai('a', 6000), ai('b', 6000)], [started], card16(16_000), wide)).toEqual(['a']);
+    // Once observed (free dropped by what it uses), only the unobserved part is held back.
+    const seen = { ...started, observedVramMb: 4000 };
+    // 12000 free − (6000 reserved − 4000 seen) − 512 headroom = 9488.
+    expect(admitted([ai('a', 9000)], [seen], card16(12_000), wide)).toEqual(['a']);
+    expect(reasonOf('a', [ai('a', 10_000)], [seen], card16(12_000), wide)).toBe('needs 10000 MiB VRAM; GPU 0 has 9488 MiB available');
+  });
+
+  it('VRAM: several GPUs are named in the reason', () => {
+    const two: Samples = { ...base, gpus: [gpu(0, { memoryFreeMb: 3632 }), gpu(1, { memoryFreeMb: 2560 })], gpuProblem: null };
+    expect(reasonOf('a', [ai('a', 6000)], [], two, wide)).toBe('needs 6000 MiB VRAM; GPU 0 has 3120 MiB available, GPU 1 has 2048 MiB available');
+  });
+
+  it('placement: the tightest fitting GPU for a VRAM job', () => {
+    const two: Samples = { ...base, gpus: [gpu(0, { memoryFreeMb: 20_000 }), gpu(1, { memoryFreeMb: 8_000 })], gpuProblem: null };
+    const d = decideAdmissions([ai('small', 6000, { createdAt: NOW - 2 * MIN }), ai('big', 16_000)], [], two, wide, NOW);
+    expect(d.admit.map((a) => [a.jobId, a.placement.gpuIndex])).toEqual([
+      ['small', 1],
+      ['big', 0],
+    ]);
+  });
+
+  it('stale or failing GPU samples admit no GPU job but keep CPU work going', () => {
+    const stale: Samples = { ...base, gpus: [], gpuProblem: 'GPU sample not usable (nvidia-smi did not answer within 5000 ms)' };
+    const queue = [ai('gpu', 100), job('cpu')];
+    expect(admitted(queue, [], stale, wide)).toEqual(['cpu']);
+    expect(reasonOf('gpu', queue, [], stale, wide)).toBe('no GPU work now: GPU sample not usable (nvidia-smi did not answer within 5000 ms)');
+  });
+
+  it('NVENC sessions: live plus just-started against the card limit', () => {
+    const geforce: Samples = { ...base, gpus: [gpu(0, { name: 'GeForce RTX 4080', encoderSessions: 7, nvencSessionLimit: 8 })], gpuProblem: null };
+    const t = (id: string) => job(id, { kind: 'transcode', category: 'gpu_encode', encoder: 'nvenc' });
+    expect(admitted([t('a'), t('b')], [], geforce, wide)).toEqual(['a']);
+    expect(reasonOf('b', [t('a'), t('b')], [], geforce, wide)).toBe('all NVENC sessions in use (GPU 0: 8 of 8)');
+    const justStarted = attempt('r', { category: 'gpu_encode', gpuIndex: 0, encoder: 'nvenc', startedAt: NOW });
+    expect(admitted([t('a')], [justStarted], geforce, wide)).toEqual([]);
+    // An auto transcode falls back to the CPU encoder instead of waiting.
+    expect(decideAdmissions([job('x', { kind: 'transcode', category: 'gpu_encode', encoder: 'auto' })], [justStarted], geforce, wide, NOW).admit[0]?.placement).toEqual({ encoder: 'cpu', gpuIndex: null });
+  });
+
+  it('CPU ceiling counts attempts started since the sample', () => {
+    const host = (busy: number, at = NOW - 1000): Samples => ({ ...noGpu, system: { at, cores: 4, cpuBusyPercent: busy, memAvailableMb: 8000 } });
+    const two = [job('a', { needs: needs({ cpuCores: 2 }) }), job('b', { needs: needs({ cpuCores: 2 }) })];
+    expect(admitted(two, [], host(10), wide)).toEqual(['a']);
+    expect(reasonOf('b', two, [], host(10), wide)).toBe('CPU 60% busy; needs 2 cores of 4 (ceiling 90%)');
+    const since = attempt('r', { startedAt: NOW - 10, reservation: needs({ cpuCores: 2 }) });
+    expect(admitted([two[0]!], [since], host(10), wide)).toEqual([]);
+    // On a quiet box the first job of ours may start even if it is wider than the ceiling allows.
+    expect(admitted([job('w', { needs: needs({ cpuCores: 8 }) })], [], host(5), wide)).toEqual(['w']);
+    expect(reasonOf('w', [job('w')], [], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
+  });
+
+  it('memory and outbox disk against the estimates', () => {
+    const samples: Samples = { ...noGpu, system: { at: NOW - 1000, cores: 8, cpuBusyPercent: 0, memAvailableMb: 1000 }, disks: { '64769': { freeMb: 1500, path: '/srv/out' } } };
+    expect(reasonOf('m', [job('m', { needs: needs({ rssMb: 2000 }) })], [], samples, wide)).toBe('needs 2000 MB of memory; 1000 MB available');
+    expect(reasonOf('d', [job('d', { outboxDevice: '64769', needs: needs({ outputMb: 800 }) })], [], samples, wide)).toBe(
+      'outbox /srv/out is too full: needs 800 MB, 476 MB free above the 1024 MB reserve',
+    );
+    expect(admitted([job('d', { outboxDevice: '64769', needs: needs({ outputMb: 400 }) })], [], samples, wide)).toEqual(['d']);
+  });
+
+  it('backfill: small jobs pass a blocked big one until it starves, then its resource is held', () => {
+    const big = ai('big', 12_000, { priority: 5, createdAt: NOW - 5 * MIN });
+    const small = ai('small', 2000, { priority: 5, createdAt: NOW - 1 * MIN });
+    const busyCard = card16(8_000); // 7488 MiB available: big waits, small fits
+    expect(admitted([big, small], [], busyCard, wide)).toEqual(['small']);
+    const starving = { ...big, createdAt: NOW - 20 * MIN };
+    const d = decideAdmissions([starving, small], [], busyCard, wide, NOW);
+    expect(d.admit).toEqual([]);
+    expect(d.wait.find((w) => w.jobId === 'big')?.reason).toBe('needs 12000 MiB VRAM; GPU 0 has 7488 MiB available; waited 20 min, so no later job may take it');
+    expect(d.wait.find((w) => w.jobId === 'small')?.reason).toBe('GPU memory is held for job big, which has waited longest');
+    // Other categories still run.
+    expect(admitted([starving, small, job('cpu')], [], busyCard, wide)).toEqual(['cpu']);
   });
 });
