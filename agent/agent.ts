@@ -81,10 +81,8 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
       clock,
       logger,
       env: options.env,
-      onEvent: (event) => {
-        (event.type === 'sampler:error' ? logger.error : logger.info)(`GPU sampler: ${event.message}`);
-        events.emit(event.type, { message: event.message });
-      },
+      // The sampler logs its own errors and recoveries; here they only become events.
+      onEvent: (event) => events.emit(event.type, { message: event.message }),
     });
   const machine = createMachine({ config: () => config, gpu, system: options.samplers?.system ?? createSystemSampler({ clock }), ffmpegHasNvenc: tools.encoders.has('h264_nvenc') });
   const database = await openDatabase(databaseFile(config));

@@ -12,8 +12,9 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
+    // Not unref'd: a start-up step awaiting a timer must keep the process alive.
+    // Every component cancels its timers on stop.
     const timer = setTimeout(fn, ms);
-    timer.unref?.();
     return () => clearTimeout(timer);
   },
 };
