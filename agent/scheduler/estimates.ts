@@ -23,14 +23,18 @@ export interface Learned {
   rssMb: number | null;
   /** Output bytes per input byte. */
   outputRatio: number | null;
-  /** Media seconds processed per wall second (for ETAs). */
+  /** Media seconds processed per wall second. */
   speed: number | null;
+  /** Wall seconds per input MB (the run-time estimate of a job not yet started). */
+  secondsPerMb: number | null;
   samples: number;
 }
 
 export interface Estimator {
   needs(profileName: string, profile: Profile, inputBytes: number): Needs;
   learned(profileName: string): Learned | undefined;
+  /** Expected run time of a job of this profile on `inputBytes`, from history; null before any. */
+  runSeconds(profileName: string, inputBytes: number): number | null;
   /** Re-reads a profile's history (after one of its attempts finished). */
   refresh(profileName: string): Promise<void>;
 }
@@ -55,6 +59,10 @@ export function createEstimator(db: Db): Estimator {
       };
     },
     learned: (profileName) => cache.get(profileName),
+    runSeconds(profileName, inputBytes) {
+      const perMb = cache.get(profileName)?.secondsPerMb;
+      return perMb == null ? null : Math.round(perMb * Math.max(inputBytes / 1e6, 0.001) * 10) / 10;
+    },
     async refresh(profileName) {
       const rows = await recentUsage(db, profileName, WINDOW);
       const values = <T>(pick: (r: (typeof rows)[number]) => T | null) => rows.map(pick).filter((v): v is T => v !== null);
@@ -64,6 +72,7 @@ export function createEstimator(db: Db): Estimator {
         rssMb: percentile(values((r) => (r.peak_rss_bytes === null ? null : r.peak_rss_bytes / 2 ** 20)), PERCENTILE),
         outputRatio: percentile(values((r) => (r.input_bytes > 0 ? r.output_bytes / r.input_bytes : null)), PERCENTILE),
         speed: percentile(values((r) => (r.media_seconds !== null && r.wall_seconds > 0 ? r.media_seconds / r.wall_seconds : null)), 0.5),
+        secondsPerMb: percentile(values((r) => (r.input_bytes > 0 ? r.wall_seconds / (r.input_bytes / 1e6) : null)), 0.5),
         samples: rows.length,
       });
     },

@@ -156,7 +156,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (reasons.get(jobId) === reason) continue;
       reasons.set(jobId, reason);
       if (byId.get(jobId)?.waiting_reason === reason) continue;
-      await updateJob(deps.db, jobId, { waiting_reason: reason }, ['PENDING']);
+      const row = byId.get(jobId);
+      // A waiting job's ETA is its expected run time, learned from the profile's history.
+      const eta = row ? deps.estimator.runSeconds(row.profile, row.size_bytes) : null;
+      await updateJob(deps.db, jobId, { waiting_reason: reason, ...(eta === null ? {} : { eta_seconds: eta }) }, ['PENDING']);
       deps.events.emit('admission:deferred', { jobId, reason });
       await emitUpdated(deps, jobId);
     }
