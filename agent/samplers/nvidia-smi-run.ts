@@ -9,10 +9,9 @@
  * The program is looked up on the PATH of the injected environment (tests
  * put a fake first), and always run with an argument array, never a shell.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { systemClock, type Clock } from '../clock.js';
+import { findOnPath } from '../media/locate.js';
 
 export type NvidiaSmiResult = { ok: true; stdout: string } | { ok: false; error: string; timedOut: boolean };
 
@@ -55,7 +54,7 @@ export function createNvidiaSmiRunner(options: NvidiaSmiRunnerOptions): NvidiaSm
       if (lingering && !(await exitsInTime(lingering.exited))) {
         return { ok: false, timedOut: true, error: `nvidia-smi (pid ${lingering.pid}) has not exited since it was killed; the driver may be wedged` };
       }
-      const file = findOnPath('nvidia-smi', env);
+      const file = findOnPath('nvidia-smi', env) ?? null;
       if (!file) return { ok: false, timedOut: false, error: 'nvidia-smi not found' };
       return new Promise((resolve) => {
         const child = spawn(file, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -102,21 +101,6 @@ export function createNvidiaSmiRunner(options: NvidiaSmiRunnerOptions): NvidiaSm
       });
     },
   };
-}
-
-/** The absolute path of an executable `name` on `env.PATH`, or null. */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return null;
 }
 
 function firstLine(text: string): string {
