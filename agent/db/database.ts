@@ -8,12 +8,14 @@ import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
 import { SpoolError } from '../errors.js';
 import * as candidatesByAge from './migrations/2026-11-25b-candidates-by-age.js';
 import * as initial from './migrations/2026-11-25-initial.js';
+import * as sourcePath from './migrations/2026-11-25c-jobs-source-path.js';
 import type { Database } from './tables.js';
 
 /** Frozen, date-named migrations, applied in name order. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-initial': initial,
   '2026-11-25b-candidates-by-age': candidatesByAge,
+  '2026-11-25c-jobs-source-path': sourcePath,
 };
 
 export type Db = Kysely<Database>;

@@ -208,14 +208,25 @@ describe('resources', () => {
 
   it('CPU ceiling counts attempts started since the sample', () => {
     const host = (busy: number, at = NOW - 1000): Samples => ({ ...noGpu, system: { at, cores: 4, cpuBusyPercent: busy, memAvailableMb: 8000 } });
-    const two = [job('a', { needs: needs({ cpuCores: 2 }) }), job('b', { needs: needs({ cpuCores: 2 }) })];
-    expect(admitted(two, [], host(10), wide)).toEqual(['a']);
-    expect(reasonOf('b', two, [], host(10), wide)).toBe('CPU 60% busy; needs 2 cores of 4 (ceiling 90%)');
-    const since = attempt('r', { startedAt: NOW - 10, reservation: needs({ cpuCores: 2 }) });
-    expect(admitted([two[0]!], [since], host(10), wide)).toEqual([]);
-    // On a quiet box the first job of ours may start even if it is wider than the ceiling allows.
+    const three = ['a', 'b', 'c'].map((id) => job(id, { needs: needs({ cpuCores: 2 }) }));
+    // 10 % busy, then +50 % per admitted 2-core job: a and b start (60 % < 90 %), c would start at 110 %.
+    expect(admitted(three, [], host(10), wide)).toEqual(['a', 'b']);
+    expect(reasonOf('c', three, [], host(10), wide)).toBe('CPU 110% busy; needs 2 cores of 4 (ceiling 90%)');
+    // An attempt started after the sample counts; one started before it is in the busy share already.
+    const since = attempt('r', { startedAt: NOW - 10, reservation: needs({ cpuCores: 4 }) });
+    expect(admitted([three[0]!], [since], host(10), wide)).toEqual([]);
+    expect(admitted([three[0]!], [{ ...since, startedAt: NOW - 5000 }], host(10), wide)).toEqual(['a']);
+    // A job wider than the ceiling still starts on a box below it.
     expect(admitted([job('w', { needs: needs({ cpuCores: 8 }) })], [], host(5), wide)).toEqual(['w']);
     expect(reasonOf('w', [job('w')], [], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
+  });
+
+  it('a job no GPU can ever take waits without holding memory from the others', () => {
+    const two: Samples = { ...base, gpus: [gpu(0), gpu(1)], gpuProblem: null };
+    const huge = ai('huge', 25_907, { createdAt: NOW - 20 * MIN });
+    const d = decideAdmissions([huge, ai('small', 1000)], [], two, wide, NOW);
+    expect(d.admit.map((a) => a.jobId)).toEqual(['small']);
+    expect(d.wait[0]?.reason).toBe("needs 25907 MiB VRAM; the largest GPU here offers 24052 MiB (lower the profile's vramMb or add a larger card)");
   });
 
   it('memory and outbox disk against the estimates', () => {
