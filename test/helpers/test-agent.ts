@@ -28,7 +28,7 @@ export interface TestAgent {
 
 /** `config` is YAML-shaped; inboxes default to one per profile under the temp dir. */
 export async function startTestAgent(config: Record<string, unknown> & { profiles: Record<string, unknown> }, options: AgentOptions & { dir?: string; inboxDefaults?: Record<string, unknown> } = {}): Promise<TestAgent> {
-  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'spool-test-'));
+  const dir = options.dir ?? makeTempDir();
   const inboxes =
     (config.inboxes as unknown[] | undefined) ??
     Object.keys(config.profiles).map((name) => ({ path: `inbox/${name}`, profile: name, outbox: `outbox/${name}`, stableSeconds: 0.3, ...options.inboxDefaults }));
@@ -92,4 +92,13 @@ export function listFiles(dir: string): string[] {
     .filter((d) => d.isFile())
     .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
     .sort();
+}
+
+/** A temp folder removed when the test process exits (a test may restart an agent on it before then). */
+const tempDirs: string[] = [];
+function makeTempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-test-'));
+  if (tempDirs.length === 0) process.once('exit', () => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  tempDirs.push(dir);
+  return dir;
 }
