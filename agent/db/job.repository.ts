@@ -117,12 +117,6 @@ export async function listUnsettledRows(db: Db): Promise<JobRow[]> {
   return db.selectFrom('jobs').selectAll().where('settle_plan', 'is not', null).execute();
 }
 
-export async function jobIdsWithWorkFolders(db: Db, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom('jobs').select('id').where('id', 'in', ids).execute();
-  return new Set(rows.map((r) => r.id));
-}
-
 /** A completed job of the same profile on the same content (size + SHA-256). */
 export async function findDuplicate(db: Db, profile: string, sizeBytes: number, hash: string): Promise<Job | undefined> {
   const row = await db
@@ -145,7 +139,6 @@ export async function findKeptSource(db: Db, sourcePath: string, sizeBytes: numb
     .where('source_path', '=', sourcePath)
     .where('size_bytes', '=', sizeBytes)
     .where('mtime_ms', '=', mtimeMs)
-    .where('status', 'in', ['COMPLETED', 'FAILED', 'CANCELLED', 'PENDING', 'RUNNING', 'PAUSED'])
     .executeTakeFirst();
   return row?.id;
 }

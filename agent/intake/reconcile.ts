@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { interruptOpenAttempts } from '../db/attempt.repository.js';
-import { jobIdsWithWorkFolders, listActiveRows, listUnsettledRows, updateJob } from '../db/job.repository.js';
+import { existingIds, listActiveRows, listUnsettledRows, updateJob } from '../db/job.repository.js';
 import { coerceError, errnoCode } from '../errors.js';
 import { settle, sourceIsClaimed, type JobDeps } from '../jobs/job-store.js';
 import { CLAIM_FILE, INBOX_WORK_FOLDER, STAGING_FOLDER, stagingDir, workRoot } from '../jobs/paths.js';
@@ -66,7 +66,7 @@ export async function reconcile(deps: JobDeps): Promise<ReconcileReport> {
   const workFolders = [workRoot(config.dataDir), ...config.inboxes.map((i) => path.join(i.path, INBOX_WORK_FOLDER))];
   for (const root of workFolders) {
     const ids = await readdirOrEmpty(root);
-    const known = await jobIdsWithWorkFolders(deps.db, ids);
+    const known = new Set(await existingIds(deps.db, ids));
     for (const id of ids) {
       if (known.has(id)) continue;
       const folder = path.join(root, id);
