@@ -23,6 +23,8 @@ import { createGpuSampler, type GpuSampler } from './samplers/gpu-sampler.js';
 import { createSystemSampler, type SystemSampler } from './samplers/system-sampler.js';
 import { createEstimator } from './scheduler/estimates.js';
 import { createMachine, type Machine } from './scheduler/machine.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createWebhooks, type Webhooks } from './ops/webhooks.js';
 import { profilesWithUsage } from './db/attempt.repository.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 
@@ -47,6 +49,9 @@ export interface Agent {
   readonly tools: MediaTools;
   readonly database: OpenedDatabase;
   readonly machine: Machine;
+  /** Prometheus figures for `/metrics`. */
+  readonly metrics: Metrics;
+  readonly webhooks: Webhooks;
   start(): Promise<void>;
   /** Graceful stop: no new work, running attempts get `graceMs` to finish, then are stopped and queued again. */
   stop(graceMs?: number): Promise<void>;
@@ -104,6 +109,8 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
   scheduler = createScheduler({ ...deps, executor, machine, estimator });
   const jobs = createJobService({ ...deps, executor, scheduler });
   const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew() });
+  const metrics = createMetrics({ events, logger, counts: jobs.counts, running: executor.running, gpuSnapshot: machine.gpuSnapshot, queuePaused: jobs.isQueuePaused, job: jobs.get });
+  const webhooks = createWebhooks({ webhooks: config.notifications.webhooks, applianceName: config.appliance.name, events, logger, clock });
   let pruneTimer: NodeJS.Timeout | undefined;
 
   const prune = async () => {
@@ -122,6 +129,8 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
     tools,
     database,
     machine,
+    metrics,
+    webhooks,
     async start() {
       await machine.start();
       const snapshot = machine.gpuSnapshot();
@@ -143,6 +152,9 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
       await scheduler.stop();
       if (graceMs > 0 && !(await executor.drain(graceMs))) logger.warn('attempts still running at the stop deadline; stopping them');
       await executor.interruptAll(config.jobs.killGraceSeconds * 1000);
+      // Jobs that finished during the drain still get their webhooks out, briefly.
+      await webhooks.stop({ flush: graceMs > 0 });
+      metrics.stop();
       await machine.stop();
       await activity.stop();
       await database.close();

@@ -148,6 +148,30 @@ const tokenSchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex characters'),
 });
 
+export const WEBHOOK_EVENTS = ['completed', 'failed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export const webhookSchema = z
+  .strictObject({
+    /** Where the JSON is POSTed. Redirects are not followed. */
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+    /** Which finished jobs are sent: completed, failed. @default [completed, failed] */
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).default(['completed', 'failed']),
+    /** HMAC-SHA256 key for the X-Spool-Signature header; this or secretFile. */
+    secret: z.string().min(16).optional(),
+    /** A file holding the secret (read at start; surrounding whitespace ignored), e.g. a systemd credential. */
+    secretFile: z.string().min(1).optional(),
+    /** One try gives up after this long without a complete answer. @default 10 */
+    timeoutSeconds: z.number().positive().max(300).default(10),
+    /** Tries per delivery, the first included; retried on network errors, timeouts, 408, 429 and 5xx. @default 5 */
+    maxAttempts: z.number().int().min(1).max(20).default(5),
+  })
+  // Exactly one source: a forgotten secret must stop the agent, never send unsigned bodies.
+  .refine((hook) => (hook.secret === undefined) !== (hook.secretFile === undefined), {
+    path: ['secret'],
+    error: 'exactly one of secret (at least 16 characters) or secretFile',
+  });
+
 export const configSchema = z.strictObject({
   appliance: z
     .strictObject({
@@ -225,6 +249,12 @@ export const configSchema = z.strictObject({
       rescanSeconds: positiveInt.default(30),
     })
     .prefault({}),
+  notifications: z
+    .strictObject({
+      /** HTTP endpoints told about finished jobs (signed JSON POSTs). @default [] */
+      webhooks: z.array(webhookSchema).default([]),
+    })
+    .prefault({}),
   /** Named recipes; see the kinds above. */
   profiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a name of letters, digits, ".", "_" or "-"'), profileSchema).default({}),
   inboxes: z.array(inboxSchema).default([]),
@@ -237,6 +267,7 @@ export type ThumbnailProfile = z.infer<typeof thumbnailProfile>;
 export type TargetSizeProfile = z.infer<typeof targetSizeProfile>;
 export type CommandProfile = z.infer<typeof commandProfile>;
 export type InboxConfig = z.infer<typeof inboxSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
 
 /** The category a profile runs in when it does not name one. */
 export function profileCategory(profile: Profile): Category {

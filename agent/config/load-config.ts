@@ -21,6 +21,9 @@ export function parseConfig(raw: unknown, baseDir: string): SpoolConfig {
     inbox.path = path.resolve(baseDir, inbox.path);
     inbox.outbox = path.resolve(baseDir, inbox.outbox);
   }
+  for (const hook of config.notifications.webhooks) {
+    if (hook.secretFile !== undefined) hook.secretFile = path.resolve(baseDir, hook.secretFile);
+  }
   const problems = crossCheck(config);
   if (problems.length > 0) throw new SpoolError('CONFIG_INVALID', problems.join('\n'));
   return config;
@@ -135,7 +138,8 @@ function formatIssues(error: z.ZodError, raw: unknown): string {
 function describeIssue(keyPath: PropertyKey[], raw: unknown, expected: string): string {
   const key = keyPath.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(top level)';
   const value = valueAt(raw, keyPath);
-  const got = value === undefined ? 'nothing' : JSON.stringify(value);
+  // A config error goes to the journal and to whoever reads it: never print a secret.
+  const got = value === undefined ? 'nothing' : keyPath.at(-1) === 'secret' && typeof value === 'string' ? `a secret of ${value.length} characters` : JSON.stringify(value);
   return `${key}: got ${got}, expected ${expected}`;
 }
 
