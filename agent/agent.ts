@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { SpoolConfig } from './config/config.schema.js';
 import { openDatabase, type OpenedDatabase } from './db/database.js';
 import { pruneFinished } from './db/job.repository.js';
-import { coerceError } from './errors.js';
+import { coerceError, SpoolError } from './errors.js';
 import { createEventBus, type EventBus } from './events.js';
 import { createIntake, type Intake } from './intake/watcher.js';
 import { reconcile } from './intake/reconcile.js';
@@ -26,6 +26,8 @@ import { createMachine, type Machine } from './scheduler/machine.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createWebhooks, type Webhooks } from './ops/webhooks.js';
 import { profilesWithUsage } from './db/attempt.repository.js';
+import { unfinishedJobsByProfile } from './db/profile-use.repository.js';
+import { planReload, prepareInboxFolders, type ReloadPlan } from './ops/reload.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 
 export interface AgentOptions {
@@ -55,6 +57,12 @@ export interface Agent {
   start(): Promise<void>;
   /** Graceful stop: no new work, running attempts get `graceMs` to finish, then are stopped and queued again. */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * Takes the profiles and inboxes of `next` (SIGHUP) without touching
+   * running jobs; throws CONFIG_INVALID, keeping the running config, when
+   * `next` cannot be taken. See ops/reload.ts.
+   */
+  reload(next: SpoolConfig): Promise<ReloadPlan>;
 }
 
 /** Database file inside the data directory. */
@@ -62,20 +70,15 @@ export function databaseFile(config: SpoolConfig): string {
   return path.join(config.dataDir, 'spool.db');
 }
 
-export async function createAgent(config: SpoolConfig, options: AgentOptions = {}): Promise<Agent> {
+export async function createAgent(initialConfig: SpoolConfig, options: AgentOptions = {}): Promise<Agent> {
+  // Replaced by reload(); the parts built below read it through `() => config`.
+  let config = initialConfig;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
   const events = createEventBus(logger);
 
   fs.mkdirSync(config.dataDir, { recursive: true });
-  for (const inbox of config.inboxes) {
-    if (options.createFolders) fs.mkdirSync(inbox.path, { recursive: true });
-    try {
-      fs.mkdirSync(inbox.outbox, { recursive: true });
-    } catch (error) {
-      logger.error(`cannot create outbox ${inbox.outbox}: ${coerceError(error).message}`, { inbox: inbox.path });
-    }
-  }
+  prepareInboxFolders(config.inboxes, options.createFolders ?? false, logger);
   const tools = await locateMediaTools();
   logger.info(`ffmpeg: ${tools.ffmpeg.path} (${tools.ffmpeg.source}, ${tools.ffmpeg.version}); ffprobe: ${tools.ffprobe.path} (${tools.ffprobe.source})`);
   const gpu =
@@ -119,8 +122,22 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
     if (removed > 0) logger.info(`pruned ${removed} finished jobs older than ${config.jobs.retentionDays} days`);
   };
 
+  // Reloads run one at a time (two quick SIGHUPs must not interleave).
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = async (next: SpoolConfig): Promise<ReloadPlan> => {
+    const plan = planReload(config, next, await unfinishedJobsByProfile(database.db));
+    if (plan.problems.length > 0) throw new SpoolError('CONFIG_INVALID', plan.problems.join('\n'));
+    prepareInboxFolders(plan.addedInboxes, options.createFolders ?? false, logger);
+    config = plan.config;
+    await intake.sync();
+    scheduler.poke();
+    return plan;
+  };
+
   return {
-    config,
+    get config() {
+      return config;
+    },
     events,
     jobs,
     intake,
@@ -158,6 +175,11 @@ export async function createAgent(config: SpoolConfig, options: AgentOptions = {
       await machine.stop();
       await activity.stop();
       await database.close();
+    },
+    reload(next) {
+      const result = reloading.then(() => reload(next));
+      reloading = result.catch(() => undefined);
+      return result;
     },
   };
 }

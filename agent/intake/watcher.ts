@@ -39,6 +39,12 @@ export interface Intake {
   status(): InboxStatus[];
   /** Re-reads every inbox now (also runs on a timer). */
   rescan(): Promise<void>;
+  /**
+   * Brings the watched inboxes in line with `config().inboxes` after a
+   * reload: new ones are opened, removed ones closed (files already claimed
+   * from them carry on), kept ones take their new settings.
+   */
+  sync(): Promise<void>;
 }
 
 interface Tracked {
@@ -191,6 +197,8 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
   };
 
   const rescanOne = async (inbox: WatchedInbox) => {
+    // A reload may have removed this inbox while the rescan was on its way.
+    if (inboxes.get(inbox.config.path) !== inbox) return;
     if (!inbox.watcher || inbox.error) {
       await inbox.watcher?.close();
       inbox.watcher = null;
@@ -212,6 +220,43 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
 
   const rescan = async () => {
     for (const inbox of inboxes.values()) await rescanOne(inbox);
+  };
+
+  const close = async (inbox: WatchedInbox) => {
+    for (const t of inbox.tracked.values()) t.cancel();
+    inbox.tracked.clear();
+    await inbox.watcher?.close();
+    inbox.watcher = null;
+  };
+
+  const sync = async () => {
+    if (stopped) return;
+    const wanted = new Map(deps.config().inboxes.map((config) => [config.path, config]));
+    openWriters = createOpenWriters([...wanted.keys()]);
+    for (const [key, inbox] of [...inboxes]) {
+      const config = wanted.get(key);
+      if (!config) {
+        inboxes.delete(key);
+        await close(inbox);
+        deps.logger.info(`stopped watching inbox ${key} (no longer in the config)`, { inbox: key });
+        continue;
+      }
+      // Only the watch mode is fixed when the watcher opens; the other
+      // settings are read from inbox.config at each look and claim.
+      const reopen = config.poll !== inbox.config.poll || config.pollIntervalMs !== inbox.config.pollIntervalMs;
+      inbox.config = config;
+      if (reopen) {
+        await close(inbox);
+        await open(inbox);
+      }
+    }
+    for (const config of wanted.values()) {
+      if (inboxes.has(config.path)) continue;
+      const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null };
+      inboxes.set(config.path, inbox);
+      await open(inbox);
+      if (inbox.watcher && !inbox.error) deps.logger.info(`watching inbox ${config.path} (profile ${config.profile}), added by a config reload`, { inbox: config.path });
+    }
   };
 
   const armRescan = () => {
@@ -249,5 +294,6 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
     },
     status: () => [...inboxes.values()].map((i) => ({ path: i.config.path, ok: i.error === null, error: i.error })),
     rescan,
+    sync,
   };
 }
