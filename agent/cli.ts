@@ -4,12 +4,15 @@
  * foreground as one process; `spool doctor` checks the machine.
  */
 import { parseArgs } from 'node:util';
-import { createAgent } from './agent.js';
+import { createAgent, databaseFile } from './agent.js';
 import { runDoctor } from './cli/doctor.js';
 import type { SpoolConfig } from './config/config.schema.js';
 import { defaultConfig, loadConfigFile } from './config/load-config.js';
 import { coerceError, SpoolError } from './errors.js';
 import { createLogger } from './logger.js';
+import { backupDatabase } from './ops/backup.js';
+import { reloadConfigFile } from './ops/reload.js';
+import { createSystemdNotifier } from './ops/sd-notify.js';
 
 const HELP = `Usage: spool <command> [options]
 
@@ -18,6 +21,9 @@ Commands:
                            embedded default, data and inboxes under ./var)
   doctor [--config FILE]   check ffmpeg, nvidia-smi, inbox and outbox folders,
                            inotify limits and free disk
+  backup [--config FILE] FILE
+                           write a consistent copy of the agent's database to
+                           FILE (a new file) while the agent runs
   help                     show this text
 
 Options:
@@ -47,6 +53,17 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'agent':
       return runAgent(values.config);
+    case 'backup': {
+      const target = positionals[1];
+      if (!target) {
+        process.stderr.write(`spool backup: name the file to write, e.g. spool backup --config /etc/spool/spool.yaml /var/backups/spool-$(date +%F).db\n`);
+        return 2;
+      }
+      const source = databaseFile(readConfig(values.config).config);
+      const result = await backupDatabase(source, target);
+      process.stdout.write(`backup of ${source} written to ${result.file}: ${result.jobs} jobs, ${result.bytes} bytes, integrity ok\n`);
+      return 0;
+    }
     case 'doctor': {
       const { config } = readConfig(values.config);
       const report = await runDoctor(config, {});
@@ -64,11 +81,37 @@ function readConfig(file: string | undefined): { config: SpoolConfig; embedded: 
 
 async function runAgent(configFile: string | undefined): Promise<number> {
   const logger = createLogger({ level: process.env.SPOOL_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  // First, so the watchdog pings during start-up too and no child inherits NOTIFY_SOCKET.
+  const notifier = createSystemdNotifier({ logger });
+  // SIGHUP would end the process (Node's default) until the reload handler is in place.
+  let hangupDuringStart = false;
+  const onEarlyHangup = () => (hangupDuringStart = true);
+  process.on('SIGHUP', onEarlyHangup);
   const { config, embedded } = readConfig(configFile);
   logger.info(`spool ${await version()} starting (${embedded ? 'embedded default config' : configFile}), data in ${config.dataDir}`);
   const agent = await createAgent(config, { logger, createFolders: embedded });
   await agent.start();
   for (const inbox of config.inboxes) logger.info(`inbox ${inbox.path} → ${inbox.outbox} (profile ${inbox.profile})`, { inbox: inbox.path });
+  // Readiness hook: systemd (Type=notify) counts the agent started from here.
+  // Once the API listens, this call moves after the server's start.
+  await notifier.notifyReady(`running; ${config.inboxes.length} inboxes`);
+
+  // SIGHUP: profiles and inboxes from the file again; running jobs go on.
+  let reloads = Promise.resolve();
+  const hangup = () => {
+    reloads = reloads.then(async () => {
+      if (!configFile) {
+        logger.warn('SIGHUP: the agent runs on the embedded default config; there is no file to reload');
+        return;
+      }
+      await notifier.notifyReloading('reloading profiles and inboxes');
+      const taken = await reloadConfigFile(configFile, agent, logger);
+      await notifier.notifyReady(taken ? `running; ${agent.config.inboxes.length} inboxes` : 'running; the last config reload was refused (see the log)');
+    });
+  };
+  process.off('SIGHUP', onEarlyHangup);
+  process.on('SIGHUP', hangup);
+  if (hangupDuringStart) hangup();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -79,9 +122,11 @@ async function runAgent(configFile: string | undefined): Promise<number> {
       }
       stopping = true;
       logger.info(`${signal} received: finishing running attempts (up to ${config.jobs.stopDeadlineSeconds} s), then stopping`);
+      void notifier.notifyStopping(`stopping: running attempts get up to ${config.jobs.stopDeadlineSeconds} s`);
       agent
         .stop(config.jobs.stopDeadlineSeconds * 1000)
         .then(() => {
+          notifier.close();
           logger.info('stopped');
           resolve(0);
         })
@@ -105,7 +150,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const message = error instanceof SpoolError ? error.message : (coerceError(error).stack ?? String(error));
-    process.stderr.write(`<3>spool: ${message}\n`);
+    // Every line keeps the error priority in the journal (a bad config lists one problem per line).
+    process.stderr.write(message.split('\n').map((line) => `<3>spool: ${line}\n`).join(''));
     process.exit(error instanceof SpoolError && error.code === 'CONFIG_INVALID' ? 78 : 1);
   },
 );

@@ -22,7 +22,12 @@ export function createLogger(options: { level?: LogLevel; write?: (level: LogLev
     ((level: LogLevel, line: string) => (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n'));
   const log = (level: LogLevel) => (message: string, fields?: LogFields) => {
     if (PRIORITY[level] > threshold) return;
-    write(level, `<${PRIORITY[level]}>${message}${formatFields(fields)}`);
+    // journald reads each line as its own entry: a multi-line message (a
+    // stack, a list of config problems) keeps its priority on every line,
+    // and the job and inbox fields stay on the first.
+    const [first = '', ...rest] = message.split(/\r?\n/);
+    const prefix = `<${PRIORITY[level]}>`;
+    write(level, [`${prefix}${first}${formatFields(fields)}`, ...rest.map((line) => `${prefix}  ${line}`)].join('\n'));
   };
   return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') };
 }
