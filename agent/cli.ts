@@ -92,8 +92,10 @@ async function runAgent(configFile: string | undefined): Promise<number> {
   const agent = await createAgent(config, { logger, createFolders: embedded });
   await agent.start();
   for (const inbox of config.inboxes) logger.info(`inbox ${inbox.path} → ${inbox.outbox} (profile ${inbox.profile})`, { inbox: inbox.path });
-  // Readiness hook: systemd (Type=notify) counts the agent started from here.
-  // Once the API listens, this call moves after the server's start.
+  // Readiness: systemd (Type=notify) counts the agent started from here.
+  // agent.start() has migrated the database, taken the first GPU and system
+  // samples and opened the API; anything else readiness must wait for goes
+  // before this line.
   await notifier.notifyReady(`running; ${config.inboxes.length} inboxes`);
 
   // SIGHUP: profiles and inboxes from the file again; running jobs go on.
