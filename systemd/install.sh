@@ -195,8 +195,14 @@ if ! systemctl restart "$UNIT"; then
   die "$UNIT did not start; the journal lines above say why"
 fi
 say "$UNIT is running: systemctl status spool-agent; logs: journalctl -u spool-agent -f"
-# The agent prints a new admin token once, on its first start.
-token_lines="$(journalctl -u "$UNIT" --since "$since" --no-pager -o cat 2>/dev/null | sed 's/^<[0-7]>//' | grep -E 'admin token:|https?://' || true)"
+# The agent prints a new admin token once, on its first start, before it
+# reports ready; journald may take a moment to store the line.
+token_lines=""
+for _ in 1 2 3 4 5; do
+  token_lines="$(journalctl -u "$UNIT" --since "$since" --no-pager -o cat 2>/dev/null | sed 's/^<[0-7]>//' | grep -E 'admin token:|https?://' || true)"
+  case "$token_lines" in *"admin token:"*) break ;; esac
+  sleep 1
+done
 if [ -n "$token_lines" ]; then
   printf '\n%s\n\nThe token is shown once: keep it now (a password manager).\n' "$token_lines"
 else
