@@ -29,6 +29,7 @@ import { profilesWithUsage } from './db/attempt.repository.js';
 import { unfinishedJobsByProfile } from './db/profile-use.repository.js';
 import { planReload, prepareInboxFolders, type ReloadPlan } from './ops/reload.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { createApi, type Api } from './api/index.js';
 
 export interface AgentOptions {
   clock?: Clock;
@@ -54,6 +55,8 @@ export interface Agent {
   /** Prometheus figures for `/metrics`. */
   readonly metrics: Metrics;
   readonly webhooks: Webhooks;
+  /** The HTTP/GraphQL API; `api.url()` once started. */
+  readonly api: Api;
   start(): Promise<void>;
   /** Graceful stop: no new work, running attempts get `graceMs` to finish, then are stopped and queued again. */
   stop(graceMs?: number): Promise<void>;
@@ -114,6 +117,7 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
   const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew() });
   const metrics = createMetrics({ events, logger, counts: jobs.counts, running: executor.running, gpuSnapshot: machine.gpuSnapshot, queuePaused: jobs.isQueuePaused, job: jobs.get });
   const webhooks = createWebhooks({ webhooks: config.notifications.webhooks, applianceName: config.appliance.name, events, logger, clock });
+  const api = await createApi({ config: () => config, logger, events, db: database.db, jobs, estimator, machine, intake, metrics, now: clock.now });
   let pruneTimer: NodeJS.Timeout | undefined;
 
   const prune = async () => {
@@ -148,6 +152,7 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
     machine,
     metrics,
     webhooks,
+    api,
     async start() {
       await machine.start();
       const snapshot = machine.gpuSnapshot();
@@ -159,12 +164,19 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
       pruneTimer.unref();
       await scheduler.start();
       await intake.start();
+      const { url, firstToken } = await api.start();
+      logger.info(`API and console on ${url}/ (GraphQL at ${url}/graphql)`);
+      if (firstToken) {
+        logger.info(`admin token: ${firstToken}`);
+        logger.info('This first-start admin token is shown once and only its hash is kept; with it, open the console or make more tokens (spool token create).');
+      }
     },
     // Shutdown order: stop taking files, stop admitting, let attempts finish
     // up to the deadline, stop the rest (they go back to PENDING), then flush
     // buffered progress and logs, and close the database last.
     async stop(graceMs = 0) {
       clearInterval(pruneTimer);
+      await api.stop();
       await intake.stop();
       await scheduler.stop();
       if (graceMs > 0 && !(await executor.drain(graceMs))) logger.warn('attempts still running at the stop deadline; stopping them');

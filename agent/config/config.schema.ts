@@ -189,6 +189,12 @@ export const configSchema = z.strictObject({
       allowedOrigins: z.array(z.string()).default([]),
       /** Only hashes of tokens; roles viewer | operator | admin. @default [] */
       tokens: z.array(tokenSchema).default([]),
+      /** Folders besides the inboxes whose files `submitJob` may name (read in place, never moved). @default [] */
+      inputRoots: z.array(z.string().min(1)).default([]),
+      /** Largest GraphQL request body (HTTP) or WebSocket message, in KiB. @default 256 */
+      maxRequestKb: z.number().int().min(4).max(65536).default(256),
+      /** Largest page `jobs(first:)` and `log(last:)` may ask for. @default 500 */
+      maxPageSize: z.number().int().min(10).max(10000).default(500),
     })
     .prefault({}),
   resources: z

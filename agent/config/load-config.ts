@@ -21,6 +21,7 @@ export function parseConfig(raw: unknown, baseDir: string): SpoolConfig {
     inbox.path = path.resolve(baseDir, inbox.path);
     inbox.outbox = path.resolve(baseDir, inbox.outbox);
   }
+  config.server.inputRoots = config.server.inputRoots.map((root) => path.resolve(baseDir, root));
   for (const hook of config.notifications.webhooks) {
     if (hook.secretFile !== undefined) hook.secretFile = path.resolve(baseDir, hook.secretFile);
   }

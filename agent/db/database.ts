@@ -9,6 +9,7 @@ import { SpoolError } from '../errors.js';
 import * as candidatesByAge from './migrations/2026-11-25b-candidates-by-age.js';
 import * as initial from './migrations/2026-11-25-initial.js';
 import * as sourcePath from './migrations/2026-11-25c-jobs-source-path.js';
+import * as jobList from './migrations/2026-11-25d-job-list.js';
 import type { Database } from './tables.js';
 
 /** Frozen, date-named migrations, applied in name order. */
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-initial': initial,
   '2026-11-25b-candidates-by-age': candidatesByAge,
   '2026-11-25c-jobs-source-path': sourcePath,
+  '2026-11-25d-job-list': jobList,
 };
 
 export type Db = Kysely<Database>;

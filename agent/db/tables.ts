@@ -99,6 +99,12 @@ export interface AgentStateTable {
   value: string;
 }
 
+/** Jobs per status, kept by triggers (migration 2026-11-25d). */
+export interface JobStatusCountTable {
+  status: string;
+  n: number;
+}
+
 export interface Database {
   jobs: JobTable;
   job_dependencies: JobDependencyTable;
@@ -107,6 +113,7 @@ export interface Database {
   job_logs: JobLogTable;
   profile_usage: ProfileUsageTable;
   agent_state: AgentStateTable;
+  job_status_counts: JobStatusCountTable;
 }
 
 export type JobRow = Selectable<JobTable>;

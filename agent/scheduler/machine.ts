@@ -7,7 +7,7 @@
 import type { SpoolConfig } from '../config/config.schema.js';
 import type { GpuSampler } from '../samplers/gpu-sampler.js';
 import type { GpuSnapshot } from '../samplers/gpu-snapshot.js';
-import { freeDiskMb, type SystemSampler } from '../samplers/system-sampler.js';
+import { freeDiskMb, type SystemSampler, type SystemSnapshot } from '../samplers/system-sampler.js';
 import type { Samples } from './admission.js';
 
 /** How often outbox free space is read (statfs is cheap, but not per pass). */
@@ -20,6 +20,8 @@ export interface Machine {
   /** VRAM the latest GPU sample shows these processes using. */
   observedVramMb(pids: readonly number[]): number;
   gpuSnapshot(): GpuSnapshot;
+  /** The latest host sample (CPU busy share, memory), for display. */
+  systemSnapshot(): SystemSnapshot;
   /** Whether GPU work is queued or running (fast GPU sampling) or not (slow). */
   setGpuActive(active: boolean): void;
   /** Re-reads outbox free space if it is older than a couple of seconds. */
@@ -82,6 +84,7 @@ export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler
       return total;
     },
     gpuSnapshot: () => deps.gpu.latest(),
+    systemSnapshot: () => deps.system.latest(),
     setGpuActive: (active) => deps.gpu.setActive(active),
     async refreshDisks(now) {
       if (now - disksAt < DISK_EVERY_MS) return;

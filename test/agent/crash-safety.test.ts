@@ -65,6 +65,7 @@ describe('crash safety: SIGKILL at random moments, restart, finish', () => {
       stringify({
         appliance: { name: 'crash-test' },
         dataDir: 'data',
+        server: { port: 0 },
         resources: { categories: { cpu: { concurrency: 2 } } },
         jobs: { killGraceSeconds: 1, stopDeadlineSeconds: 30, backoffBaseSeconds: 0.2, backoffMaxSeconds: 1 },
         profiles: {

@@ -149,8 +149,9 @@ export async function startAgentProcess(configFile: string, inboxes: number, env
 }
 
 /** Writes `config` (JSON is YAML) to `<dir>/spool.yaml` and returns the path. */
-export function writeConfig(dir: string, config: unknown): string {
+export function writeConfig(dir: string, config: Record<string, unknown>): string {
   const file = path.join(dir, 'spool.yaml');
-  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  // Port 0 unless the benchmark names one, so agents never collide on 7420.
+  fs.writeFileSync(file, JSON.stringify({ ...config, server: { port: 0, ...(config.server as object | undefined) } }, null, 2));
   return file;
 }

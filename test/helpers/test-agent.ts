@@ -32,7 +32,8 @@ export async function startTestAgent(config: Record<string, unknown> & { profile
   const inboxes =
     (config.inboxes as unknown[] | undefined) ??
     Object.keys(config.profiles).map((name) => ({ path: `inbox/${name}`, profile: name, outbox: `outbox/${name}`, stableSeconds: 0.3, ...options.inboxDefaults }));
-  const parsed = parseConfig({ dataDir: 'data', ...config, inboxes }, dir);
+  // Port 0: every test agent serves its API on a free port of its own.
+  const parsed = parseConfig({ dataDir: 'data', ...config, server: { port: 0, ...(config.server as object | undefined) }, inboxes }, dir);
   const agent = await createAgent(parsed, { logger: silentLogger, createFolders: true, env: pathWithoutNvidiaSmi(), samplers: { system: createQuietSystemSampler() }, ...options });
   const claims = new Map<string, string>();
   agent.events.on('intake:claimed', ({ path: p, jobId }) => claims.set(path.basename(p), jobId));
