@@ -6,9 +6,13 @@
  * Limits (graphql-armor; max-depth and cost-limit at versions that count
  * `__schema` only as a field, so a fragment or operation named `__schema`
  * cannot skip them):
- * - depth 12 (the deepest useful query, a job's follow-ons' dependencies,
- *   is 6; the standard introspection query is 12 with fragments flattened),
- * - 15 aliases, 1,000 tokens, 20 directives, cost 5,000,
+ * - depth 15 (the deepest useful query, a job's follow-ons' dependencies,
+ *   is 6; the standard introspection query is 15 with fragments flattened),
+ * - 15 aliases, 2,000 tokens, 20 directives,
+ * - cost 100,000 in armor's measure, which multiplies a field's cost by its
+ *   literal `first`/`last`: a full page of 500 jobs with every scalar field
+ *   is about 50,000, the introspection query about 15,000; 500 jobs with
+ *   1,000 log lines each is far over,
  * - field suggestions withheld from error messages.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -70,6 +74,15 @@ function useErrorCodes(): Plugin {
   };
 }
 
+/**
+ * Armor's default throws out of validation, which skips the other rules and
+ * error codes; reported instead, a refusal is an ordinary validation error.
+ */
+const REPORT = {
+  propagateOnRejection: false,
+  onReject: [(context: { reportError(error: GraphQLError): void } | null, error: GraphQLError) => context?.reportError(error)],
+};
+
 export function createGraphql(deps: { services: ApiServices; logger: Logger }): SpoolYoga {
   return createYoga<ServerContext, ApiContext>({
     schema: spoolSchema(),
@@ -106,11 +119,11 @@ export function createGraphql(deps: { services: ApiServices; logger: Logger }): 
     },
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: 12, ignoreIntrospection: false, flattenFragments: true },
-        maxAliases: { n: 15 },
-        maxTokens: { n: 1000 },
-        maxDirectives: { n: 20 },
-        costLimit: { maxCost: 5000, ignoreIntrospection: false, flattenFragments: true },
+        maxDepth: { n: 15, ignoreIntrospection: false, flattenFragments: true, ...REPORT },
+        maxAliases: { n: 15, ...REPORT },
+        maxTokens: { n: 2000 }, // checked while parsing, where there is no validation context to report to
+        maxDirectives: { n: 20, ...REPORT },
+        costLimit: { maxCost: 100_000, ignoreIntrospection: false, flattenFragments: true, ...REPORT },
         blockFieldSuggestion: { enabled: true },
       }),
       useErrorCodes(),
