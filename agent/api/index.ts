@@ -17,9 +17,12 @@ import type { Estimator } from '../scheduler/estimates.js';
 import type { Machine } from '../scheduler/machine.js';
 import { createApplianceState } from './appliance.js';
 import { createTokenStore, type TokenStore } from './auth.js';
+import { createConsoleFiles } from './console-files.js';
+import { createDownloadRoute } from './download.js';
 import { createGraphql } from './graphql.js';
 import { createLiveHub } from './live.js';
 import { createApiServer, type Readiness } from './server.js';
+import { createUploadRoute } from './upload.js';
 
 export interface Api {
   readonly tokens: TokenStore;
@@ -81,7 +84,11 @@ export async function createApi(deps: {
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 
-  const server = createApiServer({ config: deps.config, logger: deps.logger, yoga, tokens, readiness, metrics: deps.metrics });
+  const routes = {
+    '/upload': createUploadRoute({ config: deps.config, logger: deps.logger }),
+    '/download': createDownloadRoute({ jobOutputs: async (id) => (await queries.byIds([id]))[0]?.outputs ?? null, now: deps.now }),
+  };
+  const server = createApiServer({ config: deps.config, logger: deps.logger, yoga, tokens, readiness, metrics: deps.metrics, routes, console: createConsoleFiles() });
 
   return {
     tokens,

@@ -1,6 +1,7 @@
 /**
  * The agent's HTTP server: GraphQL over HTTP and WebSocket on /graphql,
- * /healthz, /readyz and /metrics.
+ * /healthz, /readyz and /metrics; the console's files at `/` and the
+ * token-checked routes beside /graphql (upload, download; see routes.ts).
  *
  * Order of checks on /graphql, cheapest first: the browser origin (a
  * foreign one is refused outright, not merely left without CORS headers),
@@ -14,7 +15,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { SpoolConfig } from '../config/config.schema.js';
 import type { Logger } from '../logger.js';
 import { bearerToken, hasRole, type Principal, type TokenStore } from './auth.js';
+import type { ConsoleFiles } from './console-files.js';
 import { forbidden, type SpoolYoga } from './graphql.js';
+import { bodyDeadline, type ApiRoute } from './routes.js';
 
 export interface Readiness {
   ready: boolean;
@@ -28,6 +31,10 @@ export interface ApiServerDeps {
   tokens: TokenStore;
   readiness: () => Promise<Readiness>;
   metrics?: { contentType: string; render(): Promise<string> };
+  /** Routes that need a token, by path (`/upload`, `/download`). */
+  routes?: Record<string, ApiRoute>;
+  /** The console's static files, for every other GET. */
+  console?: ConsoleFiles;
 }
 
 export interface ApiServer {
@@ -119,6 +126,36 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     await deps.yoga(req, res, { principal });
   };
 
+  /** A token-checked route: the same origin and token checks as /graphql, then the route's role. */
+  const handleRoute = async (route: ApiRoute, req: http.IncomingMessage, res: http.ServerResponse) => {
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, req.headers.host)) {
+      graphqlError(res, 403, 'FORBIDDEN', `origin ${origin} is not allowed; add it to server.allowedOrigins`);
+      return;
+    }
+    const cors = { ...corsHeaders(origin), ...(origin ? { 'access-control-allow-methods': [...route.methods, 'OPTIONS'].join(', '), 'access-control-expose-headers': 'content-disposition' } : {}) };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors).end();
+      return;
+    }
+    if (!route.methods.includes(req.method ?? '')) {
+      graphqlError(res, 405, 'BAD_USER_INPUT', `${req.method} is not served here; use ${route.methods.join(' or ')}`, { ...cors, allow: route.methods.join(', ') });
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const token = bearerToken(req.headers.authorization);
+    const principal = deps.tokens.verify(token);
+    if (!principal && !(token === null && route.anonymous?.(url))) {
+      graphqlError(res, 401, 'UNAUTHENTICATED', token ? 'the bearer token is not valid on this appliance' : 'send Authorization: Bearer <token>', { ...cors, 'www-authenticate': 'Bearer realm="spool"' });
+      return;
+    }
+    if (principal && !hasRole(principal, route.role)) {
+      graphqlError(res, 403, 'FORBIDDEN', `token "${principal.name}" has the ${principal.role} role; this needs ${route.role} or higher`, cors);
+      return;
+    }
+    await route.handle(req, res, { principal, cors, url });
+  };
+
   const handleReady = async (res: http.ServerResponse) => {
     const readiness = await deps.readiness().catch((error: Error) => ({ ready: false, checks: { agent: { ok: false, detail: error.message } } }));
     json(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
@@ -136,8 +173,11 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
 
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
+    const extra = deps.routes?.[pathname ?? ''];
+    if (!extra?.streamsBody) bodyDeadline(req, res, 60_000);
     const route = async () => {
       if (pathname === '/graphql') return handleGraphql(req, res);
+      if (extra) return handleRoute(extra, req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
         return;
@@ -145,6 +185,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       if (pathname === '/healthz') return json(res, 200, { status: 'ok' });
       if (pathname === '/readyz') return handleReady(res);
       if (pathname === '/metrics') return handleMetrics(res);
+      if (deps.console) return deps.console.serve(req, res, pathname ?? '/');
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found: ${pathname}\nThe API is at /graphql.\n`);
     };
     route().catch((error: Error) => {
@@ -153,8 +194,10 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       else res.destroy();
     });
   });
-  // Slow-loris and idle connections must not pile up.
-  server.requestTimeout = 60_000;
+  // Slow-loris and idle connections must not pile up. The whole-request
+  // deadline is set per request above (bodyDeadline): Node's own
+  // requestTimeout would also cut a long upload.
+  server.requestTimeout = 0;
   server.headersTimeout = 20_000;
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: deps.config().server.maxRequestKb * 1024 });
@@ -171,11 +214,6 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
         return;
       }
       sockets.emit('connection', ws, req);
-      // graphql-ws prints socket errors to the console; an oversized or
-      // malformed frame is the client's fault, ws has already closed the
-      // socket with the right code (1009, 1002), so a debug line is enough.
-      ws.removeAllListeners('error');
-      ws.on('error', (error) => logger.debug(`WebSocket from ${req.socket.remoteAddress} closed: ${error.message}`));
     });
   });
 
@@ -194,8 +232,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       },
       async onSubscribe(ctx, _id, params) {
         const principal = principals.get(ctx.extra.socket)!;
-        // `req`, not `request`: Yoga reads `request` as a Fetch request and would refuse a mutation on the upgrade's GET.
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, req: ctx.extra.request, params });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, request: ctx.extra.request, params });
         let document;
         try {
           document = parse(params.query);

@@ -195,6 +195,8 @@ export const configSchema = z.strictObject({
       maxRequestKb: z.number().int().min(4).max(65536).default(256),
       /** Largest page `jobs(first:)` and `log(last:)` may ask for. @default 500 */
       maxPageSize: z.number().int().min(10).max(10000).default(500),
+      /** Largest file the console (POST /upload) may put into an inbox, in MiB. @default 10240 */
+      maxUploadMb: z.number().int().min(1).max(1048576).default(10240),
     })
     .prefault({}),
   resources: z
