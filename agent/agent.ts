@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { SpoolConfig } from './config/config.schema.js';
 import { openDatabase, type OpenedDatabase } from './db/database.js';
 import { pruneFinished } from './db/job.repository.js';
+import { statusCounts } from './db/job-list.repository.js';
 import { coerceError, SpoolError } from './errors.js';
 import { createEventBus, type EventBus } from './events.js';
 import { createIntake, type Intake } from './intake/watcher.js';
@@ -115,7 +116,8 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
   scheduler = createScheduler({ ...deps, executor, machine, estimator });
   const jobs = createJobService({ ...deps, executor, scheduler });
   const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew() });
-  const metrics = createMetrics({ events, logger, counts: jobs.counts, running: executor.running, gpuSnapshot: machine.gpuSnapshot, queuePaused: jobs.isQueuePaused, job: jobs.get });
+  // Counts from the trigger-kept table: a scrape must not count a long history.
+  const metrics = createMetrics({ events, logger, counts: () => statusCounts(database.db), running: executor.running, gpuSnapshot: machine.gpuSnapshot, queuePaused: jobs.isQueuePaused, job: jobs.get });
   const webhooks = createWebhooks({ webhooks: config.notifications.webhooks, applianceName: config.appliance.name, events, logger, clock });
   const api = await createApi({ config: () => config, logger, events, db: database.db, jobs, estimator, machine, intake, metrics, now: clock.now });
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -133,6 +135,7 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
     if (plan.problems.length > 0) throw new SpoolError('CONFIG_INVALID', plan.problems.join('\n'));
     prepareInboxFolders(plan.addedInboxes, options.createFolders ?? false, logger);
     config = plan.config;
+    api.tokens.reload(config);
     await intake.sync();
     scheduler.poke();
     return plan;

@@ -2,7 +2,9 @@
  * SIGHUP: profiles and inboxes are read again from the config file while
  * jobs keep running.
  *
- * Only these two sections reload. The others (dataDir, server, resources,
+ * These two sections reload, and from `server` the keys the API reads per
+ * request (tokens, allowedOrigins, inputRoots, maxPageSize), so a new token
+ * works after `systemctl reload`. The others (dataDir, the listening address, resources,
  * jobs, intake, appliance) are taken at start by parts that are built once
  * (the database file, the listening socket, the samplers' timers), so a
  * change there is reported as needing a restart instead of being applied
@@ -45,10 +47,11 @@ export function planReload(current: SpoolConfig, next: SpoolConfig, unfinished: 
       );
     }
   }
-  const restartNeeded = (Object.keys(current) as (keyof SpoolConfig)[]).filter(
-    (key) => !(RELOADED as readonly string[]).includes(key) && !sameValue(current[key], next[key]),
+  const server = { ...current.server, ...pick(next.server, SERVER_RELOADED) };
+  const restartNeeded = (Object.keys(current) as (keyof SpoolConfig)[]).filter((key) =>
+    key === 'server' ? !sameValue(server, next.server) : !(RELOADED as readonly string[]).includes(key) && !sameValue(current[key], next[key]),
   );
-  const config: SpoolConfig = { ...current, profiles: next.profiles, inboxes: next.inboxes };
+  const config: SpoolConfig = { ...current, profiles: next.profiles, inboxes: next.inboxes, server };
   const inboxes = diff(
     new Map(current.inboxes.map((i) => [i.path, i])),
     new Map(next.inboxes.map((i) => [i.path, i])),
@@ -62,6 +65,13 @@ export function planReload(current: SpoolConfig, next: SpoolConfig, unfinished: 
     removedInboxes: inboxes.removed,
     summary: `inboxes: +${inboxes.added.length} -${inboxes.removed.length} changed ${inboxes.changed}; profiles: +${profiles.added.length} -${profiles.removed.length} changed ${profiles.changed}`,
   };
+}
+
+/** Keys of `server` read per request, so they reload; the rest (host, port, size limits) are fixed at start. */
+const SERVER_RELOADED = ['tokens', 'allowedOrigins', 'inputRoots', 'maxPageSize'] as const;
+
+function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, value[k]])) as Pick<T, K>;
 }
 
 /** The part of the agent a reload drives. */
