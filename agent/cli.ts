@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * `spool`: the operator's command line. `spool agent` runs the agent in the
- * foreground as one process; `spool doctor` checks the machine.
+ * foreground as one process; `spool doctor` checks the machine; `submit`,
+ * `jobs`, `watch` and the other operator commands talk to a running agent
+ * over its API (cli/client-commands.ts).
  */
 import { parseArgs } from 'node:util';
-import { createAgent, databaseFile } from './agent.js';
+import { CLIENT_HELP, runClientCommand } from './cli/client-commands.js';
 import { runDoctor } from './cli/doctor.js';
 import type { SpoolConfig } from './config/config.schema.js';
 import { defaultConfig, loadConfigFile } from './config/load-config.js';
@@ -26,6 +28,8 @@ Commands:
                            FILE (a new file) while the agent runs
   help                     show this text
 
+${CLIENT_HELP}
+
 Options:
   -c, --config FILE        YAML config (see config/spool.example.yaml)
   -h, --help               show this text
@@ -33,6 +37,8 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<number> {
+  const client = runClientCommand(argv);
+  if (client) return client;
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -59,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`spool backup: name the file to write, e.g. spool backup --config /etc/spool/spool.yaml /var/backups/spool-$(date +%F).db\n`);
         return 2;
       }
-      const source = databaseFile(readConfig(values.config).config);
+      const source = (await loadAgentModule()).databaseFile(readConfig(values.config).config);
       const result = await backupDatabase(source, target);
       process.stdout.write(`backup of ${source} written to ${result.file}: ${result.jobs} jobs, ${result.bytes} bytes, integrity ok\n`);
       return 0;
@@ -73,6 +79,15 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`spool: unknown command "${command}"\n\n${HELP}`);
       return 2;
   }
+}
+
+/**
+ * The agent (database, GraphQL server, runners) loads only for the commands
+ * that run it: it takes about a second, which `spool jobs` and the other
+ * API commands would otherwise pay on every call.
+ */
+function loadAgentModule(): Promise<typeof import('./agent.js')> {
+  return import('./agent.js');
 }
 
 function readConfig(file: string | undefined): { config: SpoolConfig; embedded: boolean } {
@@ -89,7 +104,7 @@ async function runAgent(configFile: string | undefined): Promise<number> {
   process.on('SIGHUP', onEarlyHangup);
   const { config, embedded } = readConfig(configFile);
   logger.info(`spool ${await version()} starting (${embedded ? 'embedded default config' : configFile}), data in ${config.dataDir}`);
-  const agent = await createAgent(config, { logger, createFolders: embedded });
+  const agent = await (await loadAgentModule()).createAgent(config, { logger, createFolders: embedded });
   await agent.start();
   for (const inbox of config.inboxes) logger.info(`inbox ${inbox.path} → ${inbox.outbox} (profile ${inbox.profile})`, { inbox: inbox.path });
   // Readiness: systemd (Type=notify) counts the agent started from here.
@@ -151,6 +166,12 @@ async function version(): Promise<string> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // A mistyped flag is a usage error (exit 2), not a crash with a stack trace.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`spool: ${coerceError(error).message}\nRun \`spool help\` for the commands and their options.\n`);
+      process.exit(2);
+    }
     const message = error instanceof SpoolError ? error.message : (coerceError(error).stack ?? String(error));
     // Every line keeps the error priority in the journal (a bad config lists one problem per line).
     process.stderr.write(message.split('\n').map((line) => `<3>spool: ${line}\n`).join(''));
