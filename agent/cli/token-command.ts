@@ -25,7 +25,7 @@ export const TOKEN_CREATE_COMMAND: CommandSpec = {
         '',
         `  ${token}`,
         '',
-        'Add this line under server.tokens in the agent\u2019s config, then restart the agent:',
+        'Add this line under server.tokens in the agent\u2019s config, then reload the agent (systemctl reload spool-agent, or SIGHUP; running jobs go on):',
         '',
         tokenConfigLine(name, role as Role, token),
         '',

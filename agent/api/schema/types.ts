@@ -21,7 +21,7 @@ export const ResourceCategoryEnum = builder.enumType('ResourceCategory', {
 export const MAX_LOG_LINES = 5000;
 
 export const LogLineRef = builder.objectRef<LogLine>('LogLine').implement({
-  description: 'One line a job wrote (stdout, stderr) or Spool wrote about it (stream "spool").',
+  description: 'One line of a job\u2019s log. stream: "stderr" (the process\u2019s standard error, where ffmpeg reports), "agent" (what Spool wrote about the attempt, and a command\u2019s standard output), "spool" (a note from the API, such as skipped lines).',
   fields: (t) => ({
     seq: t.int({ nullable: true, description: 'Position in the job log, for `log(after:)`; null on a line streamed live before it was stored.', resolve: (l) => l.seq }),
     at: t.string({ resolve: (l) => iso(l.at)! }),
