@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import solid from 'vite-plugin-solid';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -18,5 +19,14 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      // Agent, API, process and browser (e2e) tests, in Node.
+      { extends: true, test: { name: 'node', exclude: ['dist/**', 'node_modules/**', 'test/console/**'] } },
+      // The console's components, rendered by Solid into happy-dom (a DOM without layout, quick to start).
+      {
+        plugins: [solid()],
+        test: { name: 'console', include: ['test/console/**/*.test.{ts,tsx}'], environment: 'happy-dom', setupFiles: ['test/console/setup.ts'] },
+      },
+    ],
   },
 });

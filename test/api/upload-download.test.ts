@@ -29,7 +29,7 @@ describe('POST /upload and /download', () => {
   });
   afterAll(async () => t?.stop());
 
-  const upload = (query: string, body: Buffer | string, token: string | null = TOKENS.operator, headers: Record<string, string> = {}) =>
+  const upload = (query: string, body: Uint8Array<ArrayBuffer> | string, token: string | null = TOKENS.operator, headers: Record<string, string> = {}) =>
     fetch(`${url}/upload?${query}`, { method: 'POST', body, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/octet-stream', ...headers } });
 
   /** Files the upload left in the inbox besides what the watcher took: temporary dot-names must never stay. */
@@ -37,7 +37,7 @@ describe('POST /upload and /download', () => {
 
   it('streams the file into the inbox, where it becomes a job that completes; its output downloads through a signed link', async () => {
     const content = Buffer.from('frame data '.repeat(1000));
-    const response = await upload('inbox=copy&name=' + encodeURIComponent('shot 01 é.bin'), content);
+    const response = await upload('inbox=copy&name=' + encodeURIComponent('shot 01 é.bin'), new Uint8Array(content));
     expect(response.status).toBe(201);
     const placed = (await response.json()) as { name: string; path: string; profile: string; sizeBytes: number };
     expect(placed).toMatchObject({ name: 'shot 01 é.bin', profile: 'copy', sizeBytes: content.length, path: path.join(t.inbox('copy'), 'shot 01 é.bin') });
@@ -105,7 +105,7 @@ describe('POST /upload and /download', () => {
       ['foreign origin', upload('inbox=copy&name=a.bin', 'x', TOKENS.operator, { origin: 'http://evil.example' }), 403, /origin/],
       ['unknown inbox', upload('inbox=nope&name=a.bin', 'x'), 404, /no inbox "nope".*copy/],
       ['temporary name', upload('inbox=copy&name=a.part', 'x'), 400, /ignore names/],
-      ['over the limit (declared)', upload('inbox=copy&name=big.bin', Buffer.alloc(1024 * 1024 + 1)), 413, /upload limit of 1048576 bytes/],
+      ['over the limit (declared)', upload('inbox=copy&name=big.bin', new Uint8Array(1024 * 1024 + 1)), 413, /upload limit of 1048576 bytes/],
     ];
     for (const [what, pending, status, message] of cases) {
       const response = await pending;

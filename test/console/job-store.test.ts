@@ -1,0 +1,55 @@
+import { createRoot } from 'solid-js';
+import { describe, expect, it } from 'vitest';
+import { createJobStore, FLUSH_MS, type JobRow } from '../../console/src/state/job-store';
+import { jobSummary } from './fixtures';
+
+const inRoot = () => createRoot(() => createJobStore());
+
+describe('job store', () => {
+  it('holds live updates for one flush and keeps the latest state of each job', async () => {
+    const store = inRoot();
+    store.update('a', jobSummary({ id: '1', progress: 10, updatedAt: '2026-11-25T10:00:01.000Z' }));
+    store.update('a', jobSummary({ id: '1', progress: 20, updatedAt: '2026-11-25T10:00:02.000Z' }));
+    expect(store.jobs['a/1']).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 20));
+    expect(store.jobs['a/1']).toMatchObject({ progress: 20, applianceId: 'a', key: 'a/1' });
+  });
+
+  it('never turns a job back to an older state (a mutation answer overtaken by the subscription)', () => {
+    const store = inRoot();
+    store.update('a', jobSummary({ id: '1', status: 'CANCELLED', updatedAt: '2026-11-25T10:00:05.000Z' }));
+    store.flush();
+    store.update('a', jobSummary({ id: '1', status: 'RUNNING', updatedAt: '2026-11-25T10:00:04.000Z' }));
+    store.flush();
+    expect(store.jobs['a/1']!.status).toBe('CANCELLED');
+  });
+
+  it('tells listeners once when a watched job completes or fails, not for jobs loaded finished', () => {
+    const store = inRoot();
+    const finished: JobRow[] = [];
+    store.onFinished((row) => finished.push(row));
+    store.replace('a', [jobSummary({ id: 'old', status: 'COMPLETED' })]);
+    store.update('a', jobSummary({ id: '1', status: 'RUNNING', updatedAt: '2026-11-25T10:00:01.000Z' }));
+    store.flush();
+    store.update('a', jobSummary({ id: '1', status: 'COMPLETED', updatedAt: '2026-11-25T10:00:02.000Z' }));
+    store.flush();
+    store.update('a', jobSummary({ id: '1', status: 'COMPLETED', updatedAt: '2026-11-25T10:00:03.000Z' }));
+    store.update('a', jobSummary({ id: 'old', status: 'COMPLETED', updatedAt: '2026-11-25T10:00:03.000Z' }));
+    store.flush();
+    expect(finished.map((r) => r.key)).toEqual(['a/1']);
+  });
+
+  it('replace: drops jobs the appliance no longer lists, keeps newer ones and other appliances', () => {
+    const store = inRoot();
+    store.replace('a', [jobSummary({ id: 'gone', createdAt: '2026-11-25T09:00:00.000Z' }), jobSummary({ id: 'kept', createdAt: '2026-11-25T09:30:00.000Z' })]);
+    store.replace('b', [jobSummary({ id: 'other' })]);
+    // Created after the reload read its page: arrived through the subscription.
+    store.update('a', jobSummary({ id: 'new', createdAt: '2026-11-25T11:00:00.000Z', updatedAt: '2026-11-25T11:00:00.000Z' }));
+    store.flush();
+    store.replace('a', [jobSummary({ id: 'kept', createdAt: '2026-11-25T09:30:00.000Z', status: 'RUNNING', updatedAt: '2026-11-25T10:00:00.000Z' })]);
+    expect(Object.keys(store.jobs).sort()).toEqual(['a/kept', 'a/new', 'b/other']);
+    expect(store.jobs['a/kept']!.status).toBe('RUNNING');
+    store.removeAppliance('a');
+    expect(Object.keys(store.jobs)).toEqual(['b/other']);
+  });
+});
