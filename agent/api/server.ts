@@ -214,6 +214,11 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
         return;
       }
       sockets.emit('connection', ws, req);
+      // graphql-ws prints socket errors to the console; an oversized or
+      // malformed frame is the client's fault, ws has already closed the
+      // socket with the right code (1009, 1002), so a debug line is enough.
+      ws.removeAllListeners('error');
+      ws.on('error', (error) => logger.debug(`WebSocket from ${req.socket.remoteAddress} closed: ${error.message}`));
     });
   });
 
@@ -232,7 +237,8 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       },
       async onSubscribe(ctx, _id, params) {
         const principal = principals.get(ctx.extra.socket)!;
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, request: ctx.extra.request, params });
+        // `req`, not `request`: Yoga reads `request` as a Fetch request and would refuse a mutation on the upgrade's GET.
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal, req: ctx.extra.request, params });
         let document;
         try {
           document = parse(params.query);
