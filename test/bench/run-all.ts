@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['drop-latency', 'queue-throughput', 'agent-overhead', 'idle-agent', 'service-times'] as const;
+const BENCHMARKS = ['drop-latency', 'queue-throughput', 'agent-overhead', 'idle-agent', 'service-times', 'console-render'] as const;
 
 async function main(): Promise<number> {
   const failed: string[] = [];

@@ -52,4 +52,21 @@ describe('job store', () => {
     store.removeAppliance('a');
     expect(Object.keys(store.jobs)).toEqual(['b/other']);
   });
+
+  it('moves `version` when the list must re-sort, `progressVersion` when only progress changed', () => {
+    const store = inRoot();
+    store.merge('a', [jobSummary({ id: '1', status: 'RUNNING', progress: 1 }), jobSummary({ id: '2' })]);
+    const before = [store.version(), store.progressVersion(), store.size()];
+    expect(before[2]).toBe(2);
+    store.update('a', jobSummary({ id: '1', status: 'RUNNING', progress: 50 }));
+    store.flush();
+    expect([store.version(), store.progressVersion()]).toEqual([before[0], before[1]! + 1]);
+    store.update('a', jobSummary({ id: '1', status: 'COMPLETED', progress: 50 }));
+    store.flush();
+    expect(store.version()).toBe(before[0]! + 1);
+    store.prune('a', [jobSummary({ id: '1' })]);
+    expect([store.size(), store.version()]).toEqual([1, before[0]! + 2]);
+    // `raw` is the same data without tracking.
+    expect(store.raw['a/1']!.status).toBe('COMPLETED');
+  });
 });

@@ -10,10 +10,15 @@ export const JobsPanel: Component = () => {
   const { jobs, fleet } = useConsole();
   const [filter, setFilter] = createSignal<JobFilter>(EMPTY_FILTER);
   const [sort, setSort] = createSignal<SortKey>('newest');
-  const keys = createMemo(() => visibleKeys(jobs.jobs, filter(), sort()));
+  // The order changes only when rows or their listed fields do (see job-store.ts), not on every progress tick.
+  const keys = createMemo(() => {
+    jobs.version();
+    if (sort() === 'progress') jobs.progressVersion();
+    return visibleKeys(jobs.raw, filter(), sort());
+  });
   const names = createMemo(() => new Map(fleet.members().map((m) => [m.id, m.name()])));
   const profiles = createMemo(() => [...new Set(fleet.members().flatMap((m) => m.profiles().map((p) => p.name)))].sort());
-  const known = () => Object.keys(jobs.jobs).length;
+  const known = jobs.size;
   const total = () => fleet.members().reduce((sum, m) => sum + (m.totalJobs() ?? 0), 0);
 
   return (

@@ -18,6 +18,8 @@ import type { SavedAppliance } from './saved-appliances';
 /** The newest jobs loaded per appliance; older ones are reached through their job page. */
 export const MAX_LOADED_JOBS = 5000;
 const PAGE_SIZE = 500;
+/** Rows put into the store per task while loading. */
+const MERGE_SLICE = 100;
 /** Queue counts are re-read this long after a job changed state, once for a burst. */
 const STATS_DEBOUNCE_MS = 500;
 
@@ -75,11 +77,20 @@ export function createFleetMember(saved: SavedAppliance, link: ApplianceLink, jo
     do {
       const page: JobsPage = await link.request<JobsPage>(JOBS_PAGE, { first: Math.min(PAGE_SIZE, MAX_LOADED_JOBS - loaded.length), after });
       if (generation !== loadGeneration || disposed) return;
-      loaded.push(...page.jobs.edges.map((e) => e.node));
+      const nodes = page.jobs.edges.map((e) => e.node);
+      loaded.push(...nodes);
+      // Shown page by page, in slices with a pause between them: the newest
+      // jobs appear first, and no slice holds the main thread long enough
+      // to make the page stutter.
+      for (let i = 0; i < nodes.length; i += MERGE_SLICE) {
+        jobs.merge(saved.id, nodes.slice(i, i + MERGE_SLICE));
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (generation !== loadGeneration || disposed) return;
+      }
       setTotalJobs(page.jobs.totalCount);
       after = page.jobs.pageInfo.hasNextPage ? page.jobs.pageInfo.endCursor : null;
     } while (after && loaded.length < MAX_LOADED_JOBS);
-    jobs.replace(saved.id, loaded);
+    jobs.prune(saved.id, loaded);
   };
 
   const reload = async () => {
@@ -106,7 +117,7 @@ export function createFleetMember(saved: SavedAppliance, link: ApplianceLink, jo
   const stops = [
     link.subscribe<{ applianceUpdated: ApplianceState }>(APPLIANCE_UPDATED, undefined, (data) => takeState(data.applianceUpdated)),
     link.subscribe<{ jobUpdated: JobSummary }>(JOBS_UPDATED, undefined, (data) => {
-      const before = jobs.jobs[`${saved.id}/${data.jobUpdated.id}`]?.status;
+      const before = jobs.raw[`${saved.id}/${data.jobUpdated.id}`]?.status;
       jobs.update(saved.id, data.jobUpdated);
       if (before !== data.jobUpdated.status) refreshStats();
     }),

@@ -1,8 +1,7 @@
 /**
- * Which jobs the list shows, in which order: pure functions over rows, so
- * they are tested with tables and the list memo reads each field it needs
- * once per row (Solid then recomputes the order only when one of those
- * fields changes, not on every progress tick).
+ * Which jobs the list shows, in which order: pure functions over plain rows,
+ * tested with tables. The list runs them over the store's untracked rows
+ * when the store's version says something they read has changed.
  */
 import type { JobStatus } from '../lib/types';
 import type { JobRow } from './job-store';

@@ -6,9 +6,16 @@
  * Live updates arrive at several per second per appliance; they are held
  * for FLUSH_MS and applied in one batch, the latest state of each job
  * winning, so a burst costs one render.
+ *
+ * Filtering and sorting thousands of rows through the store's proxies
+ * would cost more than the rendering (a tracked read per field per row), so
+ * the list reads `raw` and depends on two counters instead: `version` moves
+ * when rows come or go or a field the list filters or sorts by changes,
+ * `progressVersion` when only progress does (the list watches it only when
+ * it sorts by progress).
  */
-import { batch } from 'solid-js';
-import { createStore, produce } from 'solid-js/store';
+import { batch, createSignal, type Accessor } from 'solid-js';
+import { createStore, unwrap } from 'solid-js/store';
 import type { JobStatus, JobSummary } from '../lib/types';
 
 export interface JobRow extends JobSummary {
@@ -20,13 +27,31 @@ export const FLUSH_MS = 100;
 
 const FINAL: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
+/** Fields the job list filters or sorts by (besides progress). */
+const LISTED: readonly (keyof JobSummary)[] = ['status', 'priority', 'profile', 'fileName', 'createdAt'];
+
 export const jobKey = (applianceId: string, jobId: string) => `${applianceId}/${jobId}`;
 
 export interface JobStore {
+  /** Rows for rendering: reactive field by field. */
   readonly jobs: Readonly<Record<string, JobRow>>;
+  /** The same rows without tracking, for whole-list passes that depend on `version`. */
+  readonly raw: Readonly<Record<string, JobRow>>;
+  version: Accessor<number>;
+  progressVersion: Accessor<number>;
+  /** How many rows the store holds. */
+  size: Accessor<number>;
   /** A live update (subscription or mutation answer); applied with the next flush. */
   update(applianceId: string, job: JobSummary): void;
-  /** What an appliance has now, from a fresh load: its rows are replaced, jobs it no longer lists drop out. */
+  /** Rows from a page of a load: added, or updated where they are newer than what the store holds. */
+  merge(applianceId: string, jobs: JobSummary[]): void;
+  /**
+   * After a fresh load of an appliance (merged page by page): its rows that
+   * the load did not list drop out, except jobs newer than anything loaded
+   * (created meanwhile, they came through the subscription).
+   */
+  prune(applianceId: string, loaded: readonly JobSummary[]): void;
+  /** merge() then prune(): what an appliance has now, in one step. */
   replace(applianceId: string, jobs: JobSummary[]): void;
   removeAppliance(applianceId: string): void;
   /** Called once per job that reaches COMPLETED or FAILED while the console watches (not for jobs loaded finished). */
@@ -37,9 +62,35 @@ export interface JobStore {
 
 export function createJobStore(): JobStore {
   const [jobs, setJobs] = createStore<Record<string, JobRow>>({});
+  const raw = unwrap(jobs);
+  const [version, setVersion] = createSignal(0);
+  const [progressVersion, setProgressVersion] = createSignal(0);
+  const [size, setSize] = createSignal(0);
   const waiting = new Map<string, JobRow>();
   const finishedListeners = new Set<(row: JobRow) => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Writes one row if it is not older than the one held; says what changed for the list. */
+  const put = (row: JobRow): { listed: boolean; progress: boolean; finished: boolean } | null => {
+    const known = raw[row.key];
+    // An answer that left the appliance before the state we hold must not turn the clock back.
+    if (known && known.updatedAt > row.updatedAt) return null;
+    const change = {
+      listed: !known || LISTED.some((field) => known[field] !== row[field]),
+      progress: !!known && known.progress !== row.progress,
+      finished: !!known && !FINAL.has(known.status) && (row.status === 'COMPLETED' || row.status === 'FAILED'),
+    };
+    setJobs(row.key, known ? { ...row } : row);
+    return change;
+  };
+
+  const changed = (listed: boolean, progress: boolean) => {
+    if (listed) {
+      setVersion((v) => v + 1);
+      setSize(Object.keys(raw).length);
+    }
+    if (progress) setProgressVersion((v) => v + 1);
+  };
 
   const flush = () => {
     clearTimeout(timer);
@@ -49,49 +100,61 @@ export function createJobStore(): JobStore {
     waiting.clear();
     const finished: JobRow[] = [];
     batch(() => {
+      let listed = false;
+      let progress = false;
       for (const row of rows) {
-        const known = jobs[row.key];
-        // An answer that left the appliance before the state we hold must not turn the clock back.
-        if (known && known.updatedAt > row.updatedAt) continue;
-        if (known && !FINAL.has(known.status) && (row.status === 'COMPLETED' || row.status === 'FAILED')) finished.push(row);
-        setJobs(row.key, known ? { ...row } : row);
+        const change = put(row);
+        listed ||= !!change?.listed;
+        progress ||= !!change?.progress;
+        if (change?.finished) finished.push(row);
       }
+      changed(listed, progress);
     });
     for (const row of finished) for (const listener of finishedListeners) listener(row);
   };
 
+  const merge = (applianceId: string, list: JobSummary[]) =>
+    batch(() => {
+      for (const job of list) put({ ...job, key: jobKey(applianceId, job.id), applianceId });
+      changed(true, true);
+    });
+
+  /** Deletes rows (found through `raw`: no proxy per row). */
+  const removeWhere = (gone: (row: JobRow) => boolean) =>
+    batch(() => {
+      const keys = Object.keys(raw).filter((key) => gone(raw[key]!));
+      for (const key of keys) setJobs(key, undefined!);
+      if (keys.length > 0) changed(true, false);
+    });
+
+  const prune = (applianceId: string, loaded: readonly JobSummary[]) => {
+    const fresh = new Set(loaded.map((job) => jobKey(applianceId, job.id)));
+    const newestLoaded = loaded.reduce((newest, job) => (job.createdAt > newest ? job.createdAt : newest), '');
+    removeWhere((row) => row.applianceId === applianceId && !fresh.has(row.key) && (newestLoaded === '' || row.createdAt <= newestLoaded));
+  };
+
   return {
     jobs,
+    raw,
+    version,
+    progressVersion,
+    size,
+    merge,
     update(applianceId, job) {
       const key = jobKey(applianceId, job.id);
       waiting.set(key, { ...job, key, applianceId });
       timer ??= setTimeout(flush, FLUSH_MS);
     },
+    prune,
     replace(applianceId, list) {
-      const fresh = new Map(list.map((job) => [jobKey(applianceId, job.id), job]));
-      // A job created after the load read its first page came through the
-      // subscription and is newer than anything loaded: it stays.
-      const newestLoaded = list.reduce((newest, job) => (job.createdAt > newest ? job.createdAt : newest), '');
-      const gone = (row: JobRow) => row.applianceId === applianceId && !fresh.has(row.key) && (newestLoaded === '' || row.createdAt <= newestLoaded);
       batch(() => {
-        setJobs(
-          produce((draft) => {
-            for (const key of Object.keys(draft)) if (gone(draft[key]!)) delete draft[key];
-          }),
-        );
-        for (const [key, job] of fresh) {
-          const known = jobs[key];
-          if (!known || known.updatedAt <= job.updatedAt) setJobs(key, { ...job, key, applianceId });
-        }
+        merge(applianceId, list);
+        prune(applianceId, list);
       });
     },
     removeAppliance(applianceId) {
       for (const key of waiting.keys()) if (key.startsWith(`${applianceId}/`)) waiting.delete(key);
-      setJobs(
-        produce((draft) => {
-          for (const key of Object.keys(draft)) if (draft[key]!.applianceId === applianceId) delete draft[key];
-        }),
-      );
+      removeWhere((row) => row.applianceId === applianceId);
     },
     onFinished(listener) {
       finishedListeners.add(listener);
