@@ -11,16 +11,19 @@ import { createFleet } from '../../console/src/state/fleet';
 import { createJobStore } from '../../console/src/state/job-store';
 import { createNotices } from '../../console/src/state/notices';
 import { createSavedAppliances } from '../../console/src/state/saved-appliances';
-import type { FakeLink } from './fake-link';
+import { createFakeLink, type FakeLink } from './fake-link';
 
 export function consoleServices(appliances: { id: string; link: FakeLink }[]): ConsoleServices {
   return createRoot(() => {
-    let next = 0;
-    const saved = createSavedAppliances(localStorage, () => appliances[next++]!.id);
+    // The given ids first, then made-up ones for appliances a test adds through the page.
+    const ids = appliances.map((a) => a.id);
+    let added = 0;
+    const saved = createSavedAppliances(localStorage, () => ids.shift() ?? `added-${++added}`);
     for (const a of appliances) saved.add({ url: a.link.link.endpoint.url, token: 'token', name: a.id });
     const jobs = createJobStore();
     const links = new Map(appliances.map((a) => [a.link.link.endpoint.url, a.link.link]));
-    const fleet = createFleet({ saved, jobs, connect: (endpoint) => links.get(endpoint.url)! });
+    // An appliance a test adds gets a link that never connects.
+    const fleet = createFleet({ saved, jobs, connect: (endpoint) => links.get(endpoint.url) ?? createFakeLink(() => new Promise(() => undefined), endpoint.label).link });
     return { saved, fleet, jobs, notices: createNotices(), notifier: createNotifier(localStorage), go: () => undefined };
   });
 }
