@@ -44,8 +44,8 @@ APP=/opt/spool
 CONF=/etc/spool/spool.yaml
 STATE=/var/lib/spool
 SRV=/srv/spool
-# What a running agent needs from the checkout (the console's build joins this list).
-APP_PATHS=(package.json package-lock.json README.md config dist/agent)
+# What a running agent needs from the checkout: the built agent and the console it serves at /.
+APP_PATHS=(package.json package-lock.json README.md config dist/agent console/dist)
 # Inboxes of the config written on a first install, one per built-in profile.
 PROFILES=(web thumbnail chat-8mb probe)
 
@@ -63,6 +63,7 @@ esac
 
 # --- The checkout must be built -------------------------------------------------
 [ -f "$SRC/dist/agent/cli.js" ] || die "$SRC/dist/agent/cli.js is missing: run \`npm ci\` in $SRC first"
+[ -f "$SRC/console/dist/index.html" ] || die "$SRC/console/dist/index.html is missing: run \`npm ci\` in $SRC first"
 [ -d "$SRC/node_modules/better-sqlite3" ] || die "$SRC/node_modules is incomplete: run \`npm ci\` in $SRC first"
 
 # --- Groups and the service user ------------------------------------------------

@@ -82,6 +82,8 @@ describe('install.sh and uninstall.sh', () => {
       const pkg = JSON.parse(fs.readFileSync(at('opt/spool/package.json'), 'utf8')) as { version: string };
       expect(fs.existsSync(at('opt/spool/dist/agent/cli.js'))).toBe(true);
       expect(fs.existsSync(at('opt/spool/dist/test'))).toBe(false);
+      expect(fs.existsSync(at('opt/spool/console/dist/index.html'))).toBe(true);
+      expect(fs.existsSync(at('opt/spool/console/src'))).toBe(false);
       expect(fs.existsSync(at('opt/spool/node_modules/better-sqlite3'))).toBe(true);
       expect(fs.existsSync(at('opt/spool/node_modules/vitest'))).toBe(false);
       expect(fs.existsSync(at('opt/spool/node_modules/typescript'))).toBe(false);
