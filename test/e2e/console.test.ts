@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConsoleRoot } from '../../agent/api/console-files.js';
 import { serverConfig, TOKENS } from '../helpers/api.js';
 import { artifactPath, findChromium, launchChromium } from '../helpers/browser.js';
+import { createFakeGpu, type FakeGpu } from '../helpers/fake-gpu/index.js';
 import { startTestAgent, type TestAgent } from '../helpers/test-agent.js';
 
 const binary = await findChromium();
@@ -30,19 +31,22 @@ describe.skipIf(!binary)('console in Chromium', () => {
   let a: TestAgent;
   let b: TestAgent;
   let bPort: number;
+  /** box-b has a (fake) GPU: the real sampler reads a fake nvidia-smi whose figures the test sets. */
+  let gpu: FakeGpu;
   let browser: Browser;
   let page: Page;
 
   const startB = (port: number, dir?: string) =>
     startTestAgent(
       { appliance: { name: 'box-b' }, server: serverConfig({ port, allowedOrigins: [a.agent.api.url()] }), profiles: { copy: command(COPY) } },
-      dir ? { dir } : {},
+      { env: gpu.env, ...(dir ? { dir } : {}) },
     );
   const card = (name: string) => page.locator(`[data-appliance="${name}"]`);
   const row = (fileName: string) => page.locator('.job-row', { has: page.getByRole('link', { name: fileName, exact: true }) });
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(defaultConsoleRoot(), 'index.html'))) throw new Error(`no console build in ${defaultConsoleRoot()}: run npm run build first`);
+    gpu = createFakeGpu({ gpus: [{ name: 'NVIDIA GeForce RTX 4080', memoryTotalMb: 16384, utilizationPercent: 35 }], foreign: [{ pid: 4242, gpu: 0, usedMemoryMb: 5120 }] });
     a = await startTestAgent({ appliance: { name: 'box-a' }, server: serverConfig(), profiles: { hold: command(HOLD), copy: command(COPY) } });
     b = await startB(0);
     bPort = Number(new URL(b.agent.api.url()).port);
@@ -54,6 +58,7 @@ describe.skipIf(!binary)('console in Chromium', () => {
     await browser?.close();
     await a?.stop();
     await b?.stop();
+    gpu?.cleanup();
   });
 
   it('signs in to the appliance that served it, with its token', async () => {
@@ -67,7 +72,6 @@ describe.skipIf(!binary)('console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await card('box-a').locator('[data-link-status="online"]').waitFor();
     await card('box-a').getByRole('meter', { name: 'CPU' }).waitFor();
-    expect(await card('box-a').getByText('No GPU figures: nvidia-smi not found').count()).toBe(1);
   });
 
   it('adds a second appliance and shows both fleets', async () => {
@@ -83,6 +87,12 @@ describe.skipIf(!binary)('console in Chromium', () => {
     await card('box-b').locator('[data-link-status="online"]').waitFor();
     await card('box-b').getByRole('meter', { name: 'Memory' }).waitFor();
     expect(await page.getByTestId('fleet-summary').textContent()).toBe('2 of 2 online');
+
+    // box-b's GPU as its sampler read it: VRAM used (by another process here) of total, utilisation.
+    await card('box-b').getByText('GPU 0: NVIDIA GeForce RTX 4080').waitFor();
+    expect(await card('box-b').getByRole('meter', { name: 'GPU 0 VRAM' }).getAttribute('aria-valuetext')).toBe('5.0 GiB of 16.0 GiB');
+    expect(await card('box-b').getByRole('img', { name: /GPU 0 utilisation, last minutes; now 35%/ }).count()).toBe(1);
+    expect(await card('box-a').getByText('No GPU figures: nvidia-smi not found').count()).toBe(1);
   });
 
   it('uploads a dropped file to the second appliance; its job appears live, completes, and its output downloads', async () => {
