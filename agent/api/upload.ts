@@ -48,7 +48,6 @@ class UploadRefused extends Error {
 export function sanitizeUploadName(raw: string): string {
   const name = raw
     .normalize('NFC')
-    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f/\\]/g, '_')
     .replace(/^[\s.]+/, '')
     .trimEnd();
