@@ -24,6 +24,25 @@ describe('job store', () => {
     expect(store.jobs['a/1']!.status).toBe('CANCELLED');
   });
 
+  it('on the same timestamp the subscription wins over a mutation answer, whichever arrives last', () => {
+    const store = inRoot();
+    const at = '2026-11-25T10:00:05.000Z';
+    // The retried job was admitted in the same millisecond: RUNNING came first, the answer (PENDING) after.
+    store.update('a', jobSummary({ id: '1', status: 'RUNNING', updatedAt: at }));
+    store.update('a', jobSummary({ id: '1', status: 'PENDING', updatedAt: at }), 'answer');
+    store.flush();
+    expect(store.jobs['a/1']!.status).toBe('RUNNING');
+    store.update('a', jobSummary({ id: '1', status: 'PENDING', updatedAt: at }), 'answer');
+    store.flush();
+    expect(store.jobs['a/1']!.status).toBe('RUNNING');
+    // The other order: the answer first, then the subscription's event.
+    store.update('a', jobSummary({ id: '2', status: 'PENDING', updatedAt: at }), 'answer');
+    store.flush();
+    store.update('a', jobSummary({ id: '2', status: 'RUNNING', updatedAt: at }));
+    store.flush();
+    expect(store.jobs['a/2']!.status).toBe('RUNNING');
+  });
+
   it('tells listeners once when a watched job completes or fails, not for jobs loaded finished', () => {
     const store = inRoot();
     const finished: JobRow[] = [];
@@ -46,7 +65,7 @@ describe('job store', () => {
     // Created after the reload read its page: arrived through the subscription.
     store.update('a', jobSummary({ id: 'new', createdAt: '2026-11-25T11:00:00.000Z', updatedAt: '2026-11-25T11:00:00.000Z' }));
     store.flush();
-    store.replace('a', [jobSummary({ id: 'kept', createdAt: '2026-11-25T09:30:00.000Z', status: 'RUNNING', updatedAt: '2026-11-25T10:00:00.000Z' })]);
+    store.replace('a', [jobSummary({ id: 'kept', createdAt: '2026-11-25T09:30:00.000Z', status: 'RUNNING', updatedAt: '2026-11-25T10:00:01.000Z' })]);
     expect(Object.keys(store.jobs).sort()).toEqual(['a/kept', 'a/new', 'b/other']);
     expect(store.jobs['a/kept']!.status).toBe('RUNNING');
     store.removeAppliance('a');

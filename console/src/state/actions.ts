@@ -26,7 +26,7 @@ export async function runJobAction(deps: Deps, member: FleetMember, job: Pick<Jo
   try {
     const data = await member.link.request<Record<string, JobSummary>>(JOB_ACTIONS[action], { id: job.id });
     const updated = data[FIELD[action]]!;
-    deps.jobs.update(member.id, updated);
+    deps.jobs.update(member.id, updated, 'answer');
     deps.notices.ok(`${DONE[action]}: ${job.fileName} on ${member.name()}`);
     return updated;
   } catch (error) {
@@ -40,7 +40,7 @@ export async function changePriority(deps: Deps, member: FleetMember, job: Pick<
   const priority = job.priority + (direction === 'up' ? -1 : 1);
   try {
     const data = await member.link.request<{ setJobPriority: JobSummary }>(SET_PRIORITY, { id: job.id, priority });
-    deps.jobs.update(member.id, data.setJobPriority);
+    deps.jobs.update(member.id, data.setJobPriority, 'answer');
     deps.notices.ok(`Priority of ${job.fileName} is now ${data.setJobPriority.priority}`);
     return data.setJobPriority;
   } catch (error) {

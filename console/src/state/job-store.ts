@@ -32,6 +32,24 @@ const LISTED: readonly (keyof JobSummary)[] = ['status', 'priority', 'profile', 
 
 export const jobKey = (applianceId: string, jobId: string) => `${applianceId}/${jobId}`;
 
+/**
+ * Where an update came from: `live` (the subscription, in the appliance's
+ * order) or `answer` (a mutation's answer over HTTP, which may arrive
+ * before or after the subscription's events about the same change).
+ */
+export type UpdateSource = 'live' | 'answer';
+
+/**
+ * Whether `incoming` may replace `held`. Never an older state; on the same
+ * timestamp (states a millisecond apart share one) the subscription wins,
+ * since it delivers in order, and a mutation's answer does not: a retried
+ * job admitted in the same millisecond must not fall back to PENDING.
+ */
+export function supersedes(incoming: { updatedAt: string }, held: { updatedAt: string } | undefined, source: UpdateSource): boolean {
+  if (!held || incoming.updatedAt > held.updatedAt) return true;
+  return incoming.updatedAt === held.updatedAt && source === 'live';
+}
+
 export interface JobStore {
   /** Rows for rendering: reactive field by field. */
   readonly jobs: Readonly<Record<string, JobRow>>;
@@ -42,7 +60,7 @@ export interface JobStore {
   /** How many rows the store holds. */
   size: Accessor<number>;
   /** A live update (subscription or mutation answer); applied with the next flush. */
-  update(applianceId: string, job: JobSummary): void;
+  update(applianceId: string, job: JobSummary, source?: UpdateSource): void;
   /** Rows from a page of a load: added, or updated where they are newer than what the store holds. */
   merge(applianceId: string, jobs: JobSummary[]): void;
   /**
@@ -66,15 +84,14 @@ export function createJobStore(): JobStore {
   const [version, setVersion] = createSignal(0);
   const [progressVersion, setProgressVersion] = createSignal(0);
   const [size, setSize] = createSignal(0);
-  const waiting = new Map<string, JobRow>();
+  const waiting = new Map<string, { row: JobRow; source: UpdateSource }>();
   const finishedListeners = new Set<(row: JobRow) => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Writes one row if it is not older than the one held; says what changed for the list. */
-  const put = (row: JobRow): { listed: boolean; progress: boolean; finished: boolean } | null => {
+  /** Writes one row unless the one held is newer (see supersedes); says what changed for the list. */
+  const put = (row: JobRow, source: UpdateSource): { listed: boolean; progress: boolean; finished: boolean } | null => {
     const known = raw[row.key];
-    // An answer that left the appliance before the state we hold must not turn the clock back.
-    if (known && known.updatedAt > row.updatedAt) return null;
+    if (!supersedes(row, known, source)) return null;
     const change = {
       listed: !known || LISTED.some((field) => known[field] !== row[field]),
       progress: !!known && known.progress !== row.progress,
@@ -102,8 +119,8 @@ export function createJobStore(): JobStore {
     batch(() => {
       let listed = false;
       let progress = false;
-      for (const row of rows) {
-        const change = put(row);
+      for (const { row, source } of rows) {
+        const change = put(row, source);
         listed ||= !!change?.listed;
         progress ||= !!change?.progress;
         if (change?.finished) finished.push(row);
@@ -115,7 +132,8 @@ export function createJobStore(): JobStore {
 
   const merge = (applianceId: string, list: JobSummary[]) =>
     batch(() => {
-      for (const job of list) put({ ...job, key: jobKey(applianceId, job.id), applianceId });
+      // A page of a load is read like an answer: it never overrides what the subscription said at the same moment.
+      for (const job of list) put({ ...job, key: jobKey(applianceId, job.id), applianceId }, 'answer');
       changed(true, true);
     });
 
@@ -140,9 +158,11 @@ export function createJobStore(): JobStore {
     progressVersion,
     size,
     merge,
-    update(applianceId, job) {
+    update(applianceId, job, source = 'live') {
       const key = jobKey(applianceId, job.id);
-      waiting.set(key, { ...job, key, applianceId });
+      const pending = waiting.get(key);
+      if (pending && !supersedes(job, pending.row, source)) return;
+      waiting.set(key, { row: { ...job, key, applianceId }, source });
       timer ??= setTimeout(flush, FLUSH_MS);
     },
     prune,
