@@ -1,28 +1,63 @@
-/** SQL about attempts and the usage they teach (per-profile figures for later learning). */
+/**
+ * SQL about attempts and the usage they teach (per-profile figures for later
+ * learning). The writes every attempt makes are prepared statements (see
+ * statements.ts); the `…Now` variants run on the caller's transaction.
+ */
 import type { Db } from './database.js';
+import { statementsOf } from './statements.js';
 import type { AttemptRow, JobAttemptTable, ProfileUsageTable, UsageRow } from './tables.js';
 import type { Insertable, Updateable } from 'kysely';
 
+const definedKeys = (values: object) => Object.keys(values).filter((k) => (values as Record<string, unknown>)[k] !== undefined);
+
+function insertNow(db: Db, table: 'job_attempts' | 'profile_usage', row: object): void {
+  const keys = definedKeys(row);
+  statementsOf(db)
+    .prepare(`insert into ${table} (${keys.map((k) => `"${k}"`).join(', ')}) values (${keys.map(() => '?').join(', ')})`)
+    .run(...keys.map((k) => (row as Record<string, unknown>)[k]));
+}
+
 /** Attempt rows are numbered 1, 2, … for good: an interrupted attempt keeps its row even though it does not count. */
 export async function nextAttemptNumber(db: Db, jobId: string): Promise<number> {
-  const row = await db.selectFrom('job_attempts').select((eb) => eb.fn.max<number | null>('number').as('n')).where('job_id', '=', jobId).executeTakeFirst();
+  const row = statementsOf(db).prepare('select max(number) as n from job_attempts where job_id = ?').get(jobId) as { n: number | null } | undefined;
   return (row?.n ?? 0) + 1;
 }
 
+/** Records the start of an attempt under the next free number, on the caller's transaction; returns that number. */
+export function openAttemptNow(db: Db, row: Omit<Insertable<JobAttemptTable>, 'number'>): number {
+  const keys = definedKeys(row).filter((k) => k !== 'job_id');
+  const text =
+    `insert into job_attempts (job_id, number${keys.map((k) => `, "${k}"`).join('')}) ` +
+    `select ?, coalesce(max(number), 0) + 1${keys.map(() => ', ?').join('')} from job_attempts where job_id = ? returning number`;
+  const inserted = statementsOf(db).prepare(text).get(row.job_id, ...keys.map((k) => (row as Record<string, unknown>)[k]), row.job_id) as { number: number };
+  return inserted.number;
+}
+
 export async function insertAttempt(db: Db, row: Insertable<JobAttemptTable>): Promise<void> {
-  await db.insertInto('job_attempts').values(row).execute();
+  await statementsOf(db).write(() => insertNow(db, 'job_attempts', row));
+}
+
+export function finishAttemptNow(db: Db, jobId: string, number: number, patch: Updateable<JobAttemptTable>): void {
+  const keys = definedKeys(patch);
+  statementsOf(db)
+    .prepare(`update job_attempts set ${keys.map((k) => `"${k}" = ?`).join(', ')} where job_id = ? and number = ?`)
+    .run(...keys.map((k) => (patch as Record<string, unknown>)[k]), jobId, number);
 }
 
 export async function finishAttempt(db: Db, jobId: string, number: number, patch: Updateable<JobAttemptTable>): Promise<void> {
-  await db.updateTable('job_attempts').set(patch).where('job_id', '=', jobId).where('number', '=', number).execute();
+  await statementsOf(db).write(() => finishAttemptNow(db, jobId, number, patch));
 }
 
 export async function listAttempts(db: Db, jobId: string): Promise<AttemptRow[]> {
   return db.selectFrom('job_attempts').selectAll().where('job_id', '=', jobId).orderBy('number').execute();
 }
 
+export function insertUsageNow(db: Db, row: Insertable<ProfileUsageTable>): void {
+  insertNow(db, 'profile_usage', row);
+}
+
 export async function insertUsage(db: Db, row: Insertable<ProfileUsageTable>): Promise<void> {
-  await db.insertInto('profile_usage').values(row).execute();
+  await statementsOf(db).write(() => insertUsageNow(db, row));
 }
 
 /** Attempts that never finished because the agent died under them. */
@@ -37,7 +72,7 @@ export async function interruptOpenAttempts(db: Db, jobId: string, now: number):
 
 /** The latest `limit` usage rows of a profile, newest first. */
 export async function recentUsage(db: Db, profile: string, limit: number): Promise<UsageRow[]> {
-  return db.selectFrom('profile_usage').selectAll().where('profile', '=', profile).orderBy('id', 'desc').limit(limit).execute();
+  return statementsOf(db).prepare('select * from profile_usage where profile = ? order by id desc limit ?').all(profile, limit) as UsageRow[];
 }
 
 /** Profiles with any recorded usage. */

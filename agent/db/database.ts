@@ -10,6 +10,9 @@ import * as candidatesByAge from './migrations/2026-11-25b-candidates-by-age.js'
 import * as initial from './migrations/2026-11-25-initial.js';
 import * as sourcePath from './migrations/2026-11-25c-jobs-source-path.js';
 import * as jobList from './migrations/2026-11-25d-job-list.js';
+import * as leanJobIndexes from './migrations/2026-11-25e-lean-job-indexes.js';
+import { createCheckpointer } from './checkpointer.js';
+import { attachStatements } from './statements.js';
 import type { Database } from './tables.js';
 
 /** Frozen, date-named migrations, applied in name order. */
@@ -18,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25b-candidates-by-age': candidatesByAge,
   '2026-11-25c-jobs-source-path': sourcePath,
   '2026-11-25d-job-list': jobList,
+  '2026-11-25e-lean-job-indexes': leanJobIndexes,
 };
 
 export type Db = Kysely<Database>;
@@ -62,9 +66,15 @@ export async function openDatabase(file: string): Promise<OpenedDatabase> {
       cause: error,
     });
   }
+  const checkpointer = createCheckpointer(sqlite, file);
+  const statements = attachStatements(db, sqlite, { committed: checkpointer.committed });
   return {
     db,
     sqlite,
-    close: () => db.destroy(),
+    close: async () => {
+      await statements.drain();
+      await checkpointer.stop();
+      await db.destroy();
+    },
   };
 }

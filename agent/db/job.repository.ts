@@ -2,66 +2,228 @@
  * All SQL about jobs, their dependencies and outputs. Free functions taking
  * the database first (Kysely's habit); they return rows or domain jobs and
  * never decide anything.
+ *
+ * What every job goes through (insert, the state changes, the reads that
+ * build its events, admission's candidates) runs as prepared statements
+ * through statements.ts, writes in group commits; the `…Now` variants run
+ * on the caller's transaction and exist to be called inside
+ * `statementsOf(db).write(…)` together with other writes. The rest (lists,
+ * pruning, start-up queries) stays on Kysely.
  */
 import type { JobOutput, JobStatus } from '../jobs/job.js';
 import type { Db } from './database.js';
 import { rowToJob } from './job.mapper.js';
 import type { Job } from '../jobs/job.js';
+import { statementsOf } from './statements.js';
 import type { JobRow, JobRowUpdate, NewJobRow } from './tables.js';
 
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+const definedKeys = (values: object) => Object.keys(values).filter((k) => (values as Record<string, unknown>)[k] !== undefined);
+
+/** SQL text per column list: rows and patches come in a handful of shapes, so each is built once. */
+const insertTexts = new Map<string, string>();
+const updateTexts = new Map<string, string>();
+
+function insertText(keys: readonly string[]): string {
+  const signature = keys.join(',');
+  let text = insertTexts.get(signature);
+  if (text === undefined) {
+    text = `insert into jobs (${keys.map((k) => `"${k}"`).join(', ')}) values (${placeholders(keys.length)})`;
+    insertTexts.set(signature, text);
+  }
+  return text;
+}
+
+function updateText(keys: readonly string[], guarded: number): string {
+  const signature = `${keys.join(',')}|${guarded}`;
+  let text = updateTexts.get(signature);
+  if (text === undefined) {
+    const guard = guarded > 0 ? ` and status in (${placeholders(guarded)})` : '';
+    text = `update jobs set ${keys.map((k) => `"${k}" = ?`).join(', ')} where id = ?${guard}`;
+    updateTexts.set(signature, text);
+  }
+  return text;
+}
+
+/** Columns an insert may leave out, with what the table then stores (a new nullable column fails to compile until it is listed). */
+type OptionalColumn = { [K in keyof NewJobRow]-?: undefined extends NewJobRow[K] ? K : never }[keyof NewJobRow];
+const STORED_DEFAULTS: { [K in OptionalColumn]: JobRow[K] } = {
+  inbox_path: null,
+  content_hash: null,
+  attempts: 0,
+  run_after: null,
+  waiting_reason: null,
+  paused_from: null,
+  progress: null,
+  fps: null,
+  speed: null,
+  eta_seconds: null,
+  gpu_index: null,
+  encoder: null,
+  error_kind: null,
+  error: null,
+  result_json: null,
+  parent_id: null,
+  settle_plan: null,
+  started_at: null,
+  finished_at: null,
+};
+
+/** Inserts a job row (and its dependencies) on the caller's transaction; returns the row as stored. */
+export function insertJobNow(db: Db, row: NewJobRow, dependsOn: readonly string[] = []): JobRow {
+  const st = statementsOf(db);
+  const keys = definedKeys(row);
+  st.prepare(insertText(keys)).run(...keys.map((k) => row[k as keyof NewJobRow]));
+  const stored = { ...STORED_DEFAULTS } as Record<string, unknown>;
+  for (const k of keys) stored[k] = row[k as keyof NewJobRow];
+  if (dependsOn.length > 0) {
+    const dependency = st.prepare('insert into job_dependencies (job_id, depends_on_id) values (?, ?)');
+    for (const id of dependsOn) dependency.run(row.id, id);
+  }
+  st.changed({ type: 'inserted', row: stored as unknown as JobRow, dependsOn });
+  return stored as unknown as JobRow;
+}
+
 export async function insertJob(db: Db, row: NewJobRow, dependsOn: readonly string[] = []): Promise<void> {
-  const insert = async (trx: Db) => {
-    await trx.insertInto('jobs').values(row).execute();
-    if (dependsOn.length > 0) {
-      await trx
-        .insertInto('job_dependencies')
-        .values(dependsOn.map((id) => ({ job_id: row.id, depends_on_id: id })))
-        .execute();
-    }
-  };
-  // SQLite has one connection: a nested transaction would wait on itself.
-  if (db.isTransaction || dependsOn.length === 0) await insert(db);
-  else await db.transaction().execute(insert);
+  await statementsOf(db).write(() => insertJobNow(db, row, dependsOn));
+}
+
+/** Inserts a job and returns it as the domain sees it (no second read). */
+export async function createJob(db: Db, row: NewJobRow, dependsOn: readonly string[] = []): Promise<Job> {
+  const stored = await statementsOf(db).write(() => insertJobNow(db, row, dependsOn));
+  return rowToJob(stored, [...dependsOn].sort(), []);
+}
+
+export function getJobRowNow(db: Db, id: string): JobRow | undefined {
+  return statementsOf(db).prepare('select * from jobs where id = ?').get(id) as JobRow | undefined;
 }
 
 export async function getJobRow(db: Db, id: string): Promise<JobRow | undefined> {
-  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  return getJobRowNow(db, id);
 }
 
-/** Jobs by id with their dependencies and outputs, in two batched queries (no N+1). */
+/** Jobs by id with their dependencies and outputs, in three queries whatever the count (no N+1). */
 export async function getJobs(db: Db, ids: readonly string[]): Promise<Job[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('jobs').selectAll().where('id', 'in', ids).execute();
-  return hydrate(db, rows);
+  const st = statementsOf(db);
+  const rows = (ids.length === 1 ? st.prepare('select * from jobs where id = ?').all(ids[0]) : st.prepare('select * from jobs where id in (select value from json_each(?)) order by id').all(JSON.stringify(ids))) as JobRow[];
+  return hydrateNow(db, rows);
 }
 
 export async function getJob(db: Db, id: string): Promise<Job | undefined> {
-  return (await getJobs(db, [id]))[0];
+  return getJobNow(db, id);
+}
+
+export function getJobNow(db: Db, id: string): Job | undefined {
+  const row = getJobRowNow(db, id);
+  return row ? hydrateNow(db, [row])[0] : undefined;
 }
 
 export async function hydrate(db: Db, rows: readonly JobRow[]): Promise<Job[]> {
+  return hydrateNow(db, rows);
+}
+
+/** Domain jobs from rows: their dependencies and outputs in two queries. */
+export function hydrateNow(db: Db, rows: readonly JobRow[]): Job[] {
   if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const [deps, outputs] = await Promise.all([
-    db.selectFrom('job_dependencies').select(['job_id', 'depends_on_id']).where('job_id', 'in', ids).execute(),
-    db.selectFrom('job_outputs').select(['job_id', 'path', 'size_bytes']).where('job_id', 'in', ids).orderBy('seq').execute(),
-  ]);
+  const st = statementsOf(db);
+  let deps: { job_id: string; depends_on_id: string }[];
+  let outputs: { job_id: string; path: string; size_bytes: number }[];
+  if (rows.length === 1) {
+    const id = rows[0]!.id;
+    deps = st.prepare('select job_id, depends_on_id from job_dependencies where job_id = ?').all(id) as typeof deps;
+    outputs = st.prepare('select job_id, path, size_bytes from job_outputs where job_id = ? order by seq').all(id) as typeof outputs;
+  } else {
+    const ids = JSON.stringify(rows.map((r) => r.id));
+    deps = st.prepare('select job_id, depends_on_id from job_dependencies where job_id in (select value from json_each(?))').all(ids) as typeof deps;
+    outputs = st.prepare('select job_id, path, size_bytes from job_outputs where job_id in (select value from json_each(?)) order by seq').all(ids) as typeof outputs;
+  }
   const depsOf = new Map<string, string[]>();
-  for (const d of deps) depsOf.set(d.job_id, [...(depsOf.get(d.job_id) ?? []), d.depends_on_id]);
+  for (const d of deps) {
+    const list = depsOf.get(d.job_id);
+    if (list) list.push(d.depends_on_id);
+    else depsOf.set(d.job_id, [d.depends_on_id]);
+  }
   const outputsOf = new Map<string, JobOutput[]>();
-  for (const o of outputs) outputsOf.set(o.job_id, [...(outputsOf.get(o.job_id) ?? []), { path: o.path, sizeBytes: o.size_bytes }]);
+  for (const o of outputs) {
+    const output = { path: o.path, sizeBytes: o.size_bytes };
+    const list = outputsOf.get(o.job_id);
+    if (list) list.push(output);
+    else outputsOf.set(o.job_id, [output]);
+  }
   return rows.map((row) => rowToJob(row, depsOf.get(row.id) ?? [], outputsOf.get(row.id) ?? []));
+}
+
+/**
+ * Writes `patch` to a job on the caller's transaction, only if it is in one
+ * of `fromStatuses` (when given). Returns the row as written, or undefined
+ * when no row changed.
+ */
+export function updateJobNow(db: Db, id: string, patch: JobRowUpdate, fromStatuses?: readonly JobStatus[]): JobRow | undefined {
+  const st = statementsOf(db);
+  const keys = definedKeys(patch);
+  if (keys.length === 0) throw new Error(`updateJob of ${id} with nothing to set`);
+  const row = st.prepare(`${updateText(keys, fromStatuses?.length ?? 0)} returning *`).get(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, ...(fromStatuses ?? [])) as JobRow | undefined;
+  if (row) st.changed({ type: 'updated', id, patch, status: row.status });
+  return row;
+}
+
+/**
+ * Like updateJobNow for a caller that has just read `row` in the same
+ * transaction: the row as written is `row` with `patch` applied, so it is
+ * not read back. Returns undefined when the guard left the row unchanged.
+ */
+export function updateReadJobNow(db: Db, row: JobRow, patch: JobRowUpdate, fromStatuses?: readonly JobStatus[]): JobRow | undefined {
+  const st = statementsOf(db);
+  const keys = definedKeys(patch);
+  if (keys.length === 0) throw new Error(`updateJob of ${row.id} with nothing to set`);
+  const result = st.prepare(updateText(keys, fromStatuses?.length ?? 0)).run(...keys.map((k) => patch[k as keyof JobRowUpdate]), row.id, ...(fromStatuses ?? []));
+  if (result.changes === 0) return undefined;
+  const written = { ...row } as Record<string, unknown>;
+  for (const k of keys) written[k] = patch[k as keyof JobRowUpdate];
+  const updated = written as unknown as JobRow;
+  st.changed({ type: 'updated', id: row.id, patch, status: updated.status });
+  return updated;
 }
 
 /** Writes `patch` to a job, only if it is in one of `fromStatuses` (when given). Returns whether a row changed. */
 export async function updateJob(db: Db, id: string, patch: JobRowUpdate, fromStatuses?: readonly JobStatus[]): Promise<boolean> {
-  let query = db.updateTable('jobs').set(patch).where('id', '=', id);
-  if (fromStatuses) query = query.where('status', 'in', fromStatuses);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return (await statementsOf(db).write(() => updateJobNow(db, id, patch, fromStatuses))) !== undefined;
 }
 
-export interface CandidateRow extends JobRow {
+/**
+ * The start of an attempt, on the caller's transaction: RUNNING, one more
+ * attempt and `patch`, only if the job is still PENDING on the source
+ * admission saw, with the size and mtime it had when claimed. Returns the
+ * row as written, or undefined when any of that no longer holds (read the
+ * row to see which).
+ */
+export function startJobNow(db: Db, id: string, source: { path: string; sizeBytes: number; mtimeMs: number }, patch: JobRowUpdate): JobRow | undefined {
+  const st = statementsOf(db);
+  const keys = definedKeys(patch).filter((k) => k !== 'status' && k !== 'attempts');
+  const signature = `start|${keys.join(',')}`;
+  let text = updateTexts.get(signature);
+  if (text === undefined) {
+    text = `update jobs set status = 'RUNNING', attempts = attempts + 1${keys.map((k) => `, "${k}" = ?`).join('')} where id = ? and status = 'PENDING' and source_path = ? and size_bytes = ? and mtime_ms = ? returning *`;
+    updateTexts.set(signature, text);
+  }
+  const row = st.prepare(text).get(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, source.path, source.sizeBytes, source.mtimeMs) as JobRow | undefined;
+  if (row) st.changed({ type: 'updated', id, patch: { ...patch, status: 'RUNNING', attempts: row.attempts }, status: 'RUNNING' });
+  return row;
+}
+
+/** Like updateJob, and returns the job as written (for its event) without reading it again; undefined when no row changed. */
+export async function updateJobAndGet(db: Db, id: string, patch: JobRowUpdate, fromStatuses?: readonly JobStatus[]): Promise<Job | undefined> {
+  return statementsOf(db).write(() => {
+    const row = updateJobNow(db, id, patch, fromStatuses);
+    return row ? hydrateNow(db, [row])[0] : undefined;
+  });
+}
+
+/** The columns admission and the start of an attempt need; the full row is read when the attempt starts. */
+const CANDIDATE_COLUMNS = ['id', 'profile', 'kind', 'category', 'status', 'priority', 'source_path', 'outbox', 'size_bytes', 'attempts', 'max_attempts', 'run_after', 'waiting_reason', 'created_at'] as const;
+
+export interface CandidateRow extends Pick<JobRow, (typeof CANDIDATE_COLUMNS)[number]> {
   /** Dependencies not yet COMPLETED. */
   unmet: number;
   /** Dependencies that ended FAILED or CANCELLED. */
@@ -78,21 +240,60 @@ export interface CandidateRow extends JobRow {
  * ten thousand costs the same pass as a queue of five hundred.
  */
 export async function loadCandidates(db: Db, limit: number): Promise<CandidateRow[]> {
-  const [best, oldest] = await Promise.all([
-    db.selectFrom('jobs').selectAll().where('status', '=', 'PENDING').orderBy('priority').orderBy('created_at').orderBy('id').limit(limit).execute(),
-    db.selectFrom('jobs').selectAll().where('status', '=', 'PENDING').orderBy('created_at').orderBy('id').limit(Math.ceil(limit / 5)).execute(),
-  ]);
-  const rows = new Map<string, JobRow>();
-  for (const row of [...best, ...oldest]) rows.set(row.id, row);
-  const ids = [...rows.keys()];
-  const deps = ids.length === 0 ? [] : await db
-    .selectFrom('job_dependencies as d')
-    .innerJoin('jobs as p', 'p.id', 'd.depends_on_id')
-    .select(['d.job_id', 'p.id', 'p.status', 'p.settle_plan'])
-    .where('d.job_id', 'in', ids)
-    .execute();
+  return loadCandidatesNow(db, limit).rows;
+}
+
+export interface CandidatePage {
+  /** Both pages merged, the best-first page's rows first. */
+  rows: CandidateRow[];
+  /** The ids each order gave, before merging. */
+  bestIds: string[];
+  oldestIds: string[];
+}
+
+/** A row as loadCandidates gives it, from a full one (a job the caller saw inserted). */
+export function candidateOf(row: JobRow, counts: Pick<CandidateRow, 'unmet' | 'broken' | 'blocker'>): CandidateRow {
+  const candidate = { ...counts } as CandidateRow;
+  for (const k of CANDIDATE_COLUMNS) (candidate as unknown as Record<string, unknown>)[k] = row[k];
+  return candidate;
+}
+
+export function loadCandidatesNow(db: Db, limit: number): CandidatePage {
+  const st = statementsOf(db);
+  const columns = CANDIDATE_COLUMNS.join(', ');
+  const best = st.prepare(`select ${columns} from jobs where status = ? order by priority, created_at, id limit ?`).all('PENDING', limit) as CandidateRow[];
+  const oldest = st.prepare(`select ${columns} from jobs where status = ? order by created_at, id limit ?`).all('PENDING', Math.ceil(limit / 5)) as CandidateRow[];
   const candidates = new Map<string, CandidateRow>();
-  for (const row of rows.values()) candidates.set(row.id, { ...row, unmet: 0, broken: 0, blocker: null });
+  for (const row of [...best, ...oldest]) if (!candidates.has(row.id)) candidates.set(row.id, row);
+  countDependencies(st, candidates);
+  return { rows: [...candidates.values()], bestIds: best.map((r) => r.id), oldestIds: oldest.map((r) => r.id) };
+}
+
+/**
+ * The next `limit` pending jobs in the best-first order after `after`
+ * (priority, created_at, id): a page that continues one loadCandidates read.
+ */
+export function loadCandidatesAfterNow(db: Db, after: Pick<JobRow, 'priority' | 'created_at' | 'id'>, limit: number): CandidateRow[] {
+  const st = statementsOf(db);
+  const rows = st
+    .prepare(`select ${CANDIDATE_COLUMNS.join(', ')} from jobs where status = ? and (priority, created_at, id) > (?, ?, ?) order by priority, created_at, id limit ?`)
+    .all('PENDING', after.priority, after.created_at, after.id, limit) as CandidateRow[];
+  const candidates = new Map(rows.map((r) => [r.id, r]));
+  countDependencies(st, candidates);
+  return rows;
+}
+
+/** Fills in each candidate's dependency counts. */
+function countDependencies(st: ReturnType<typeof statementsOf>, candidates: Map<string, CandidateRow>): void {
+  for (const row of candidates.values()) {
+    row.unmet = 0;
+    row.broken = 0;
+    row.blocker = null;
+  }
+  if (candidates.size === 0) return;
+  const deps = st
+    .prepare('select d.job_id, p.id, p.status, p.settle_plan from job_dependencies as d inner join jobs as p on p.id = d.depends_on_id where d.job_id in (select value from json_each(?))')
+    .all(JSON.stringify([...candidates.keys()])) as { job_id: string; id: string; status: string; settle_plan: string | null }[];
   for (const dep of deps) {
     const candidate = candidates.get(dep.job_id)!;
     // A parent counts as done once its outputs are settled in the outbox.
@@ -101,7 +302,6 @@ export async function loadCandidates(db: Db, limit: number): Promise<CandidateRo
     candidate.blocker ??= dep.id;
     if (dep.status === 'FAILED' || dep.status === 'CANCELLED') candidate.broken += 1;
   }
-  return [...candidates.values()];
 }
 
 /** Attempts whose process was alive when the agent last stopped. */
@@ -133,23 +333,20 @@ export async function findDuplicate(db: Db, profile: string, sizeBytes: number, 
 
 /** A finished job that left this very file in place (onSuccess: keep), so the watcher must not take it again. */
 export async function findKeptSource(db: Db, sourcePath: string, sizeBytes: number, mtimeMs: number): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('jobs')
-    .select('id')
-    .where('source_path', '=', sourcePath)
-    .where('size_bytes', '=', sizeBytes)
-    .where('mtime_ms', '=', mtimeMs)
-    .executeTakeFirst();
+  const row = statementsOf(db).prepare('select id from jobs where source_path = ? and size_bytes = ? and mtime_ms = ? limit 1').get(sourcePath, sizeBytes, mtimeMs) as { id: string } | undefined;
   return row?.id;
 }
 
+/** Sets a job's outputs on the caller's transaction. */
+export function replaceOutputsNow(db: Db, jobId: string, outputs: readonly JobOutput[]): void {
+  const st = statementsOf(db);
+  st.prepare('delete from job_outputs where job_id = ?').run(jobId);
+  const insert = st.prepare('insert into job_outputs (job_id, seq, path, size_bytes) values (?, ?, ?, ?)');
+  outputs.forEach((o, seq) => insert.run(jobId, seq, o.path, o.sizeBytes));
+}
+
 export async function replaceOutputs(db: Db, jobId: string, outputs: readonly JobOutput[]): Promise<void> {
-  await db.deleteFrom('job_outputs').where('job_id', '=', jobId).execute();
-  if (outputs.length === 0) return;
-  await db
-    .insertInto('job_outputs')
-    .values(outputs.map((o, seq) => ({ job_id: jobId, seq, path: o.path, size_bytes: o.sizeBytes })))
-    .execute();
+  await statementsOf(db).write(() => replaceOutputsNow(db, jobId, outputs));
 }
 
 /** Jobs waiting on `jobId`. */

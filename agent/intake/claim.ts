@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InboxConfig } from '../config/config.schema.js';
-import { findDuplicate, findKeptSource, getJob, insertJob } from '../db/job.repository.js';
+import { createJob, findDuplicate, findKeptSource } from '../db/job.repository.js';
 import { coerceError, errnoCode } from '../errors.js';
 import { newJobId } from '../ids.js';
 import type { Job } from '../jobs/job.js';
@@ -108,7 +108,7 @@ export async function createJobFromClaim(deps: JobDeps, record: ClaimRecord, cla
     now,
     { id: record.jobId, priority: options.priority, runAt: options.runAt },
   );
-  await insertJob(deps.db, row, options.dependsOn);
+  const job = await createJob(deps.db, row, options.dependsOn);
   deps.logger.info(`claimed ${record.inputPath} as job ${row.id} (${record.profile})`, { job: row.id, inbox: record.inboxPath });
 
   const earlier = hash !== null ? await findDuplicate(deps.db, record.profile, stat.size, hash) : undefined;
@@ -129,8 +129,6 @@ export async function createJobFromClaim(deps: JobDeps, record: ClaimRecord, cla
       cleanup: [work],
     });
   }
-  const job = await getJob(deps.db, row.id);
-  if (!job) throw new Error(`job ${row.id} vanished right after insert`);
   deps.events.emit('job:created', { job });
   return job;
 }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { existingIds, getJobRow, insertJob, listJobs, updateJob, countByStatus } from '../db/job.repository.js';
+import { createJob, existingIds, getJobRow, listJobs, updateJob, countByStatus } from '../db/job.repository.js';
 import { SpoolError } from '../errors.js';
 import type { Executor } from '../runner/executor.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -77,8 +77,7 @@ export function createJobService(deps: JobDeps & { executor: Executor; scheduler
         now,
         options,
       );
-      await insertJob(deps.db, row, dependsOn);
-      const job = await requireJob(deps, row.id);
+      const job = await createJob(deps.db, row, dependsOn);
       deps.events.emit('job:created', { job });
       deps.scheduler.poke();
       return job;

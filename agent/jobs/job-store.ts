@@ -9,7 +9,9 @@ import path from 'node:path';
 import type { Clock } from '../clock.js';
 import { profileCategory, type SpoolConfig } from '../config/config.schema.js';
 import type { Db } from '../db/database.js';
-import { getJob, getJobRow, insertJob, replaceOutputs, updateJob } from '../db/job.repository.js';
+import { getJob, getJobRowNow, hydrateNow, insertJobNow, replaceOutputsNow, updateJob, updateReadJobNow } from '../db/job.repository.js';
+import { rowToJob } from '../db/job.mapper.js';
+import { statementsOf } from '../db/statements.js';
 import type { JobRow, NewJobRow } from '../db/tables.js';
 import { coerceError, SpoolError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -69,52 +71,58 @@ export function sourceIsClaimed(config: SpoolConfig, row: Pick<JobRow, 'inbox_pa
  * Records a final state and settles the files: outputs renamed from staging
  * into the outbox, the source to done/ (or deleted or kept, per the inbox),
  * failed/ with a readable .error.txt, or cancelled/. The plan is written in
- * the same transaction as the state, then carried out.
+ * the same transaction as the state, then carried out; a job with nothing
+ * to move is settled in that transaction. `also` runs in that transaction
+ * too, before the state is written (the attempt's own rows and log), and
+ * `committed` right after it commits, before any event.
  */
-export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome): Promise<Job> {
+export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome, options: { also?: () => void; committed?: () => void } = {}): Promise<Job> {
   const config = deps.config();
-  const row = await getJobRow(deps.db, id);
-  if (!row) throw new SpoolError('NOT_FOUND', `no job with id ${id}`);
   const now = deps.clock.now();
-  const plan: SettleStep[] = [];
-  const taken = new Set<string>();
-  const outputs: JobOutput[] = [...(outcome.existingOutputs ?? [])];
-  /** mtime of each output, so a follow-on job's claim check sees the file it was given. */
-  const mtimes = new Map<string, number>();
-  for (const output of outcome.outputs ?? []) {
-    const finalPath = freeName(row.outbox, path.basename(output.staged), taken);
-    taken.add(finalPath);
-    plan.push({ op: 'move', from: output.staged, to: finalPath });
-    outputs.push({ path: finalPath, sizeBytes: output.sizeBytes });
-    mtimes.set(finalPath, output.mtimeMs);
-  }
-
-  let sourcePath = row.source_path;
-  if (sourceIsClaimed(config, row) && row.inbox_path !== null) {
-    const inbox = config.inboxes.find((i) => i.path === row.inbox_path);
-    if (outcome.status === 'COMPLETED') {
-      const onSuccess = inbox?.onSuccess ?? 'move';
-      if (onSuccess === 'delete') {
-        plan.push({ op: 'unlink', path: row.source_path });
-      } else {
-        sourcePath = onSuccess === 'keep' ? freeName(row.inbox_path, row.file_name) : freeName(resultDir(row.inbox_path, 'done'), row.file_name);
-        plan.push({ op: 'move', from: row.source_path, to: sourcePath });
-      }
-    } else {
-      const folder = outcome.status === 'FAILED' ? 'failed' : 'cancelled';
-      sourcePath = freeName(resultDir(row.inbox_path, folder), row.file_name);
-      plan.push({ op: 'move', from: row.source_path, to: sourcePath });
-      if (outcome.status === 'FAILED') {
-        plan.push({ op: 'write', path: `${sourcePath}.error.txt`, text: errorText(row, outcome, now) });
-      }
+  // One synchronous unit: the row read, the plan (destination names are
+  // chosen against the files there now) and every write commit together.
+  const { job, plan, children } = await statementsOf(deps.db).write(() => {
+    options.also?.();
+    const row = getJobRowNow(deps.db, id);
+    if (!row) throw new SpoolError('NOT_FOUND', `no job with id ${id}`);
+    const plan: SettleStep[] = [];
+    const taken = new Set<string>();
+    const outputs: JobOutput[] = [...(outcome.existingOutputs ?? [])];
+    /** mtime of each output, so a follow-on job's claim check sees the file it was given. */
+    const mtimes = new Map<string, number>();
+    for (const output of outcome.outputs ?? []) {
+      const finalPath = freeName(row.outbox, path.basename(output.staged), taken);
+      taken.add(finalPath);
+      plan.push({ op: 'move', from: output.staged, to: finalPath });
+      outputs.push({ path: finalPath, sizeBytes: output.sizeBytes });
+      mtimes.set(finalPath, output.mtimeMs);
     }
-    plan.push({ op: 'rmdir', path: path.dirname(row.source_path) });
-  }
-  for (const folder of outcome.cleanup ?? []) plan.push({ op: 'rmdir', path: folder });
 
-  const followOns = outcome.status === 'COMPLETED' ? followOnRows(config, row, outputs, mtimes, now) : [];
-  await deps.db.transaction().execute(async (trx) => {
-    await updateJob(trx, id, {
+    let sourcePath = row.source_path;
+    if (sourceIsClaimed(config, row) && row.inbox_path !== null) {
+      const inbox = config.inboxes.find((i) => i.path === row.inbox_path);
+      if (outcome.status === 'COMPLETED') {
+        const onSuccess = inbox?.onSuccess ?? 'move';
+        if (onSuccess === 'delete') {
+          plan.push({ op: 'unlink', path: row.source_path });
+        } else {
+          sourcePath = onSuccess === 'keep' ? freeName(row.inbox_path, row.file_name) : freeName(resultDir(row.inbox_path, 'done'), row.file_name);
+          plan.push({ op: 'move', from: row.source_path, to: sourcePath });
+        }
+      } else {
+        const folder = outcome.status === 'FAILED' ? 'failed' : 'cancelled';
+        sourcePath = freeName(resultDir(row.inbox_path, folder), row.file_name);
+        plan.push({ op: 'move', from: row.source_path, to: sourcePath });
+        if (outcome.status === 'FAILED') {
+          plan.push({ op: 'write', path: `${sourcePath}.error.txt`, text: errorText(row, outcome, now) });
+        }
+      }
+      plan.push({ op: 'rmdir', path: path.dirname(row.source_path) });
+    }
+    for (const folder of outcome.cleanup ?? []) plan.push({ op: 'rmdir', path: folder });
+
+    const followOns = outcome.status === 'COMPLETED' ? followOnRows(config, row, outputs, mtimes, now) : [];
+    const written = updateReadJobNow(deps.db, row, {
       status: outcome.status,
       error_kind: outcome.errorKind ?? null,
       error: outcome.error ?? null,
@@ -125,21 +133,19 @@ export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome
       paused_from: null,
       run_after: null,
       source_path: sourcePath,
-      settle_plan: JSON.stringify(plan),
+      settle_plan: plan.length === 0 ? null : JSON.stringify(plan),
       finished_at: now,
       updated_at: now,
-    });
-    if (outcome.status === 'COMPLETED') await replaceOutputs(trx, id, outputs);
-    for (const child of followOns) await insertJob(trx, child, [id]);
+    })!;
+    if (outcome.status === 'COMPLETED') replaceOutputsNow(deps.db, id, outputs);
+    const children = followOns.map((child) => rowToJob(insertJobNow(deps.db, child, [id]), [id], []));
+    return { job: hydrateNow(deps.db, [written])[0]!, plan, children };
   });
-  await settle(deps, id, plan);
-  const job = await requireJob(deps, id);
+  options.committed?.();
+  if (plan.length > 0) await settle(deps, id, plan);
   deps.events.emit('job:updated', { job });
   deps.events.emit('job:finished', { job });
-  for (const child of followOns) {
-    const created = await getJob(deps.db, child.id);
-    if (created) deps.events.emit('job:created', { job: created });
-  }
+  for (const created of children) deps.events.emit('job:created', { job: created });
   return job;
 }
 

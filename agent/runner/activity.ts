@@ -2,31 +2,46 @@
  * The in-memory side of running attempts: progress ticks and log lines are
  * held here and written to the database throttled (progress once a second,
  * logs in batches twice a second), so a chatty ffmpeg costs a few writes a
- * second, not one per line.
+ * second, not one per line. What is left of an attempt when it ends is
+ * taken by the executor and written in the transaction of the job's next
+ * state, so its log is complete before that state is seen.
  */
 import type { Db } from '../db/database.js';
-import { updateJob } from '../db/job.repository.js';
-import { appendLogLines, type NewLogLine } from '../db/log.repository.js';
+import { updateJobNow } from '../db/job.repository.js';
+import { appendLogLinesNow, type NewLogLine } from '../db/log.repository.js';
+import { statementsOf } from '../db/statements.js';
 import { coerceError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { JobProgress } from '../jobs/job.js';
 import type { Logger } from '../logger.js';
+
+/** Lines and progress taken from the buffer, to be written together. */
+export interface HeldActivity {
+  lines: NewLogLine[];
+  progress: Array<readonly [string, JobProgress]>;
+}
 
 export interface ActivityBuffer {
   progress(jobId: string, progress: JobProgress): void;
   log(jobId: string, stream: string, line: string): void;
   /** Writes everything held for `jobId` (or for all jobs) now. */
   flush(jobId?: string): Promise<void>;
+  /** Takes everything held for `jobId`, to be written with `writeNow` inside the caller's transaction. */
+  take(jobId: string): HeldActivity;
+  /** Writes taken activity on the caller's transaction. */
+  writeNow(held: HeldActivity): void;
+  /** Announces taken activity once its transaction committed (`job:log`). */
+  written(held: HeldActivity): void;
   stop(): Promise<void>;
 }
 
 export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: Logger; now: () => number; maxLogLines: number; flushMs?: number }): ActivityBuffer {
   const flushMs = deps.flushMs ?? 500;
   const progressOf = new Map<string, JobProgress>();
-  let lines: NewLogLine[] = [];
+  /** Held lines per job, in arrival order. */
+  const linesOf = new Map<string, NewLogLine[]>();
   let lastProgressWrite = 0;
   let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
 
   const arm = () => {
     if (timer) return;
@@ -36,35 +51,60 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
     }, flushMs);
     timer.unref();
   };
-
-  const write = async (jobId?: string) => {
-    const batch = jobId === undefined ? lines : lines.filter((l) => l.jobId === jobId);
-    lines = jobId === undefined ? [] : lines.filter((l) => l.jobId !== jobId);
-    const progress = jobId === undefined ? [...progressOf] : progressOf.has(jobId) ? [[jobId, progressOf.get(jobId)!] as const] : [];
-    const writeProgress = jobId !== undefined || deps.now() - lastProgressWrite >= 1000;
-    try {
-      if (batch.length > 0) {
-        await appendLogLines(deps.db, batch, deps.maxLogLines);
-        const byJob = new Map<string, NewLogLine[]>();
-        for (const l of batch) byJob.set(l.jobId, [...(byJob.get(l.jobId) ?? []), l]);
-        for (const [id, jobLines] of byJob) deps.events.emit('job:log', { jobId: id, lines: jobLines });
-      }
-      if (writeProgress) {
-        if (jobId === undefined) lastProgressWrite = deps.now();
-        for (const [id, p] of progress) {
-          progressOf.delete(id);
-          await updateJob(deps.db, id, { progress: p.percent, fps: p.fps, speed: p.speed, eta_seconds: p.etaSeconds }, ['RUNNING', 'PAUSED']);
-        }
-      }
-    } catch (error) {
-      deps.logger.error(`cannot write job activity: ${coerceError(error).message}`);
-    }
-    if (lines.length > 0 || progressOf.size > 0) arm();
+  const rearm = () => {
+    if (linesOf.size > 0 || progressOf.size > 0) arm();
   };
 
-  const flush = (jobId?: string) => {
-    flushing = flushing.then(() => write(jobId));
-    return flushing;
+  const take = (jobId: string): HeldActivity => {
+    const lines = linesOf.get(jobId) ?? [];
+    linesOf.delete(jobId);
+    const progress = progressOf.get(jobId);
+    progressOf.delete(jobId);
+    return { lines, progress: progress ? [[jobId, progress] as const] : [] };
+  };
+
+  const writeNow = (held: HeldActivity) => {
+    appendLogLinesNow(deps.db, held.lines, deps.maxLogLines);
+    for (const [id, p] of held.progress) updateJobNow(deps.db, id, { progress: p.percent, fps: p.fps, speed: p.speed, eta_seconds: p.etaSeconds }, ['RUNNING', 'PAUSED']);
+  };
+
+  const written = (held: HeldActivity) => {
+    const byJob = new Map<string, NewLogLine[]>();
+    for (const l of held.lines) {
+      const list = byJob.get(l.jobId);
+      if (list) list.push(l);
+      else byJob.set(l.jobId, [l]);
+    }
+    for (const [id, jobLines] of byJob) deps.events.emit('job:log', { jobId: id, lines: jobLines });
+  };
+
+  // What is held is taken at once and written in the next group commit, so
+  // flushes of many jobs share one transaction, and the lines of one job
+  // still reach the database in the order they came.
+  const flush = (jobId?: string): Promise<void> => {
+    let held: HeldActivity;
+    if (jobId !== undefined) {
+      held = take(jobId);
+    } else {
+      const writeProgress = deps.now() - lastProgressWrite >= 1000;
+      held = { lines: [...linesOf.values()].flat(), progress: writeProgress ? [...progressOf] : [] };
+      linesOf.clear();
+      if (writeProgress) {
+        lastProgressWrite = deps.now();
+        progressOf.clear();
+      }
+    }
+    if (held.lines.length === 0 && held.progress.length === 0) {
+      rearm();
+      return Promise.resolve();
+    }
+    return statementsOf(deps.db)
+      .write(() => writeNow(held))
+      .then(
+        () => written(held),
+        (error) => deps.logger.error(`cannot write job activity: ${coerceError(error).message}`),
+      )
+      .finally(rearm);
   };
 
   return {
@@ -74,10 +114,16 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
       arm();
     },
     log(jobId, stream, line) {
-      lines.push({ jobId, at: deps.now(), stream, line: line.length > 4000 ? `${line.slice(0, 4000)}…` : line });
+      const entry = { jobId, at: deps.now(), stream, line: line.length > 4000 ? `${line.slice(0, 4000)}…` : line };
+      const list = linesOf.get(jobId);
+      if (list) list.push(entry);
+      else linesOf.set(jobId, [entry]);
       arm();
     },
     flush,
+    take,
+    writeNow,
+    written,
     async stop() {
       if (timer) clearTimeout(timer);
       timer = undefined;

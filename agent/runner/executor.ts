@@ -6,11 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { finishAttempt, insertAttempt, insertUsage, nextAttemptNumber } from '../db/attempt.repository.js';
-import { getJobRow, updateJob } from '../db/job.repository.js';
+import { finishAttemptNow, insertUsageNow, openAttemptNow } from '../db/attempt.repository.js';
+import { getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.repository.js';
+import { statementsOf } from '../db/statements.js';
 import type { JobRow } from '../db/tables.js';
-import { coerceError } from '../errors.js';
-import { emitUpdated, finishJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
+import { coerceError, errnoCode } from '../errors.js';
+import { finishJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
 import { baseName, stagingDir } from '../jobs/paths.js';
 import type { MediaTools } from '../media/locate.js';
 import type { Admit, Needs, RunningAttempt } from '../scheduler/admission.js';
@@ -34,7 +35,9 @@ interface LiveAttempt {
   /** Every live process of the attempt's trees, from the last watchdog tick. */
   treePids: number[];
   peakVramMb: number;
-  controller: AbortController;
+  /** Made when first asked for (most attempts are never stopped, and an AbortController is not free). */
+  controller: AbortController | null;
+  stopped: boolean;
   processes: Set<GroupProcess>;
   paused: boolean;
   stopReason: StopReason | null;
@@ -54,8 +57,12 @@ export interface ExecutorDeps extends JobDeps {
   machine: Pick<Machine, 'observedVramMb'>;
 }
 
+/** What the executor needs of the job admission picked. */
+export type AttemptCandidate = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_path' | 'attempts'>;
+
 export interface Executor {
-  start(row: JobRow, admit: Admit, reservation: Needs, outboxDevice: string | null): void;
+  /** Starts an attempt of a job admission picked (the row as admission read it; the attempt reads it again). */
+  start(row: AttemptCandidate, admit: Admit, reservation: Needs, outboxDevice: string | null): void;
   running(): RunningAttempt[];
   isLive(jobId: string): boolean;
   pause(jobId: string): boolean;
@@ -74,11 +81,12 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   const stop = async (attempt: LiveAttempt, reason: StopReason, graceMs: number) => {
     attempt.stopReason ??= reason;
-    attempt.controller.abort();
+    attempt.stopped = true;
+    attempt.controller?.abort();
     await Promise.all([...attempt.processes].map((p) => p.terminate(graceMs)));
   };
 
-  const start = (row: JobRow, admit: Admit, reservation: Needs, outboxDevice: string | null) => {
+  const start = (row: AttemptCandidate, admit: Admit, reservation: Needs, outboxDevice: string | null) => {
     const attempt: LiveAttempt = {
       jobId: row.id,
       category: admit.category,
@@ -89,7 +97,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       outboxDevice,
       treePids: [],
       peakVramMb: 0,
-      controller: new AbortController(),
+      controller: null,
+      stopped: false,
       processes: new Set(),
       paused: false,
       stopReason: null,
@@ -107,49 +116,61 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       });
   };
 
-  async function runAttempt(row: JobRow, admit: Admit, attempt: LiveAttempt): Promise<void> {
+  async function runAttempt(candidate: AttemptCandidate, admit: Admit, attempt: LiveAttempt): Promise<void> {
     const config = deps.config();
-    const profile = config.profiles[row.profile];
+    const profile = config.profiles[candidate.profile];
     const now = deps.clock.now();
     if (!profile) {
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${row.profile}" is no longer in the config` });
+      await finishJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` });
       return;
     }
     // A writer that paused longer than the stability window may still be filling the file.
-    const changed = await sourceChange(row);
-    if (changed) {
-      await requeueChanged(row, changed, false);
+    const seen = await statSource(candidate.source_path);
+    // The RUNNING write and the attempt row go in one transaction, and only
+    // if the job is still PENDING on the file as claimed.
+    const started = await statementsOf(deps.db).write(() => {
+      const running =
+        seen instanceof Error
+          ? undefined
+          : startJobNow(
+              deps.db,
+              candidate.id,
+              { path: candidate.source_path, sizeBytes: seen.size, mtimeMs: Math.trunc(seen.mtimeMs) },
+              {
+                started_at: now,
+                updated_at: now,
+                gpu_index: admit.placement.gpuIndex,
+                encoder: candidate.kind === 'transcode' ? admit.placement.encoder : null,
+                waiting_reason: null,
+                progress: 0,
+                fps: null,
+                speed: null,
+                eta_seconds: null,
+                error: null,
+                error_kind: null,
+              },
+            );
+      if (running) {
+        const attemptRow = openAttemptNow(deps.db, { job_id: running.id, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
+        return { skip: false as const, row: running, changed: null, attemptRow, job: hydrateNow(deps.db, [running])[0]! };
+      }
+      const row = getJobRowNow(deps.db, candidate.id);
+      if (!row || row.status !== 'PENDING') return { skip: true as const }; // cancelled or paused between admission and start
+      // Moved since admission read it (then admission looks again when this ends), or changed since the claim.
+      return { skip: false as const, row, changed: row.source_path === candidate.source_path ? (sourceChangeOf(row, seen) ?? 'recheck') : 'recheck' };
+    });
+    if (started.skip || started.changed === 'recheck') return;
+    if (started.changed !== null) {
+      await requeueChanged(started.row, started.changed, false);
       return;
     }
-    const number = row.attempts + 1;
-    const started = await updateJob(
-      deps.db,
-      row.id,
-      {
-        status: 'RUNNING',
-        attempts: number,
-        started_at: now,
-        updated_at: now,
-        gpu_index: admit.placement.gpuIndex,
-        encoder: row.kind === 'transcode' ? admit.placement.encoder : null,
-        waiting_reason: null,
-        progress: 0,
-        fps: null,
-        speed: null,
-        eta_seconds: null,
-        error: null,
-        error_kind: null,
-      },
-      ['PENDING'],
-    );
-    if (!started) return; // cancelled or paused between admission and start
-    const attemptRow = await nextAttemptNumber(deps.db, row.id);
-    await insertAttempt(deps.db, { job_id: row.id, number: attemptRow, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
-    await emitUpdated(deps, row.id);
+    const { row, attemptRow } = started;
+    const number = row.attempts;
+    deps.events.emit('job:updated', { job: started.job });
 
     const staging = stagingDir(row.outbox, row.id);
-    await fs.promises.rm(staging, { recursive: true, force: true });
-    await fs.promises.mkdir(staging, { recursive: true });
+    /** Made on the first spawn: a kind that runs nothing (or fails before) leaves no folder to clean. */
+    const folder: { made: Promise<void> | null } = { made: null };
     const watchdog = startWatchdog(attempt, profile.stallTimeoutSeconds * 1000, profile.timeoutSeconds * 1000);
     deps.activity.log(row.id, 'agent', `attempt ${number} of ${row.max_attempts} started (${admit.placement.encoder}${admit.placement.gpuIndex === null ? '' : ` on GPU ${admit.placement.gpuIndex}`})`);
 
@@ -162,9 +183,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       stagingDir: staging,
       tools: deps.tools,
       placement: admit.placement,
-      signal: attempt.controller.signal,
-      exec: (file, args, options = {}) => {
-        if (attempt.controller.signal.aborted) throw new AttemptError('transient', 'the attempt was stopped', { isCanceled: true });
+      get signal() {
+        if (!attempt.controller) {
+          attempt.controller = new AbortController();
+          if (attempt.stopped) attempt.controller.abort();
+        }
+        return attempt.controller.signal;
+      },
+      exec: async (file, args, options = {}) => {
+        if (attempt.stopped) throw new AttemptError('transient', 'the attempt was stopped', { isCanceled: true });
+        await (folder.made ??= makeEmptyDir(staging));
+        if (attempt.stopped) throw new AttemptError('transient', 'the attempt was stopped', { isCanceled: true });
         const child = spawnGroup(file, args, {
           cwd: options.cwd,
           env: { ...process.env, ...options.env, ...(admit.placement.gpuIndex === null ? {} : { CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: String(admit.placement.gpuIndex) }) },
@@ -199,10 +228,18 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     } finally {
       watchdog();
     }
-    await deps.activity.flush(row.id);
+    // A spawn still making its folder when the kind gave up: let it finish, so the cleanup below sees the folder.
+    await folder.made?.catch(() => undefined);
+    const made = folder.made !== null;
+    // The attempt's last lines and progress go in the transaction of the state it ends in.
+    const held = deps.activity.take(row.id);
     const ended = deps.clock.now();
-    const attemptEnd = (outcome: string, error?: AttemptError) =>
-      finishAttempt(deps.db, row.id, attemptRow, {
+    const removeStaging = () => (made ? fs.promises.rm(staging, { recursive: true, force: true }) : Promise.resolve());
+    const cleanup = made ? [staging] : [];
+    /** Writes the held activity and closes the attempt's row; runs inside the transaction of the state it ends in. */
+    const attemptEnd = (outcome: string, error?: AttemptError) => () => {
+      deps.activity.writeNow(held);
+      finishAttemptNow(deps.db, row.id, attemptRow, {
         finished_at: ended,
         outcome,
         exit_code: error?.exitCode ?? null,
@@ -212,17 +249,21 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         peak_rss_bytes: attempt.peakRss || null,
         cpu_seconds: attempt.cpuSeconds || null,
       });
+    };
+    const committed = () => deps.activity.written(held);
 
     switch (attempt.stopReason) {
       case 'cancel':
-        await attemptEnd('cancelled');
-        await finishJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup: [staging] });
+        await finishJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup }, { also: attemptEnd('cancelled'), committed });
         return;
       case 'shutdown':
-        await attemptEnd('interrupted');
-        await fs.promises.rm(staging, { recursive: true, force: true });
+        await removeStaging();
         // The agent stopped, not the job: this attempt does not count.
-        await updateJob(deps.db, row.id, { status: 'PENDING', attempts: number - 1, paused_from: null, waiting_reason: 'interrupted by an agent stop; runs again at start', progress: null, updated_at: ended });
+        await statementsOf(deps.db).write(() => {
+          attemptEnd('interrupted')();
+          updateJobNow(deps.db, row.id, { status: 'PENDING', attempts: number - 1, paused_from: null, waiting_reason: 'interrupted by an agent stop; runs again at start', progress: null, updated_at: ended });
+        });
+        committed();
         return;
       case 'stall':
         failure = new AttemptError('transient', `no progress for ${profile.stallTimeoutSeconds} s (stalled); the process was stopped`, { timedOut: true });
@@ -234,87 +275,105 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
     const sourceChanged = await sourceChange(row);
     if (sourceChanged) {
-      await attemptEnd('requeued', new AttemptError('transient', sourceChanged));
-      await fs.promises.rm(staging, { recursive: true, force: true });
-      await requeueChanged(row, sourceChanged, true);
+      await removeStaging();
+      await requeueChanged(row, sourceChanged, true, { also: attemptEnd('requeued', new AttemptError('transient', sourceChanged)), committed });
       return;
     }
 
     if (failure) {
-      await attemptEnd('failed', failure);
       const retry = failure.kind === 'transient' && number < row.max_attempts;
       deps.logger.warn(`job ${row.id} attempt ${number} failed: ${failure.message}${retry ? '; will retry' : ''}`, { job: row.id, inbox: row.inbox_path });
       if (retry) {
-        await fs.promises.rm(staging, { recursive: true, force: true });
+        await removeStaging();
         const jobs = deps.config().jobs;
         const runAfter = ended + backoffDelay(number, jobs.backoffBaseSeconds * 1000, jobs.backoffMaxSeconds * 1000);
-        await updateJob(deps.db, row.id, { status: 'PENDING', run_after: runAfter, error: failure.message, error_kind: failure.kind, progress: null, updated_at: ended, waiting_reason: `attempt ${number} failed; retrying at ${new Date(runAfter).toISOString()}` });
-        await emitUpdated(deps, row.id);
+        const end = attemptEnd('failed', failure);
+        const message = failure.message;
+        const kind = failure.kind;
+        const job = await statementsOf(deps.db).write(() => {
+          end();
+          const written = updateJobNow(deps.db, row.id, { status: 'PENDING', run_after: runAfter, error: message, error_kind: kind, progress: null, updated_at: ended, waiting_reason: `attempt ${number} failed; retrying at ${new Date(runAfter).toISOString()}` });
+          return written ? hydrateNow(deps.db, [written])[0] : undefined;
+        });
+        committed();
+        if (job) deps.events.emit('job:updated', { job });
         return;
       }
       const error = failure.kind === 'transient' ? `${failure.message} (after ${number} attempts)` : failure.message;
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup: [staging] });
+      await finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, { also: attemptEnd('failed', failure), committed });
       return;
     }
 
-    const outputs = await stagedOutputs(staging);
-    await attemptEnd('completed');
-    await insertUsage(deps.db, {
-      profile: row.profile,
-      job_id: row.id,
-      recorded_at: ended,
-      wall_seconds: (ended - now) / 1000,
-      cpu_seconds: attempt.cpuSeconds || null,
-      peak_rss_bytes: attempt.peakRss || null,
-      peak_vram_mb: attempt.peakVramMb || null,
-      input_bytes: row.size_bytes,
-      output_bytes: outputs.reduce((sum, o) => sum + o.sizeBytes, 0),
-      media_seconds: result.mediaSeconds ?? null,
-      encoder: admit.placement.encoder,
+    const outputs = made ? await stagedOutputs(staging) : [];
+    const end = attemptEnd('completed');
+    await finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
+      also: () => {
+        end();
+        insertUsageNow(deps.db, {
+          profile: row.profile,
+          job_id: row.id,
+          recorded_at: ended,
+          wall_seconds: (ended - now) / 1000,
+          cpu_seconds: attempt.cpuSeconds || null,
+          peak_rss_bytes: attempt.peakRss || null,
+          peak_vram_mb: attempt.peakVramMb || null,
+          input_bytes: row.size_bytes,
+          output_bytes: outputs.reduce((sum, o) => sum + o.sizeBytes, 0),
+          media_seconds: result.mediaSeconds ?? null,
+          encoder: admit.placement.encoder,
+        });
+      },
+      committed,
     });
-    await finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup: [staging] });
     deps.logger.info(`job ${row.id} completed: ${outputs.map((o) => path.basename(o.staged)).join(', ') || 'no output files'}`, { job: row.id, inbox: row.inbox_path });
   }
 
+  /** The source's size and mtime now, or the error that says why they cannot be read (the callback API costs half of fs.promises here). */
+  function statSource(file: string): Promise<fs.Stats | Error> {
+    return new Promise((resolve) => fs.stat(file, (error, stat) => resolve(error ? coerceError(error) : stat)));
+  }
+
   /** A sentence if the claimed file's size or mtime moved since the claim. */
+  function sourceChangeOf(row: JobRow, stat: fs.Stats | Error): string | null {
+    if (stat instanceof Error) return `the source file is missing (${stat.message})`;
+    if (stat.size === row.size_bytes && Math.trunc(stat.mtimeMs) === row.mtime_ms) return null;
+    return `the file changed since it was claimed (${row.size_bytes} → ${stat.size} bytes); it is still being written`;
+  }
+
   async function sourceChange(row: JobRow): Promise<string | null> {
-    try {
-      const stat = await fs.promises.stat(row.source_path);
-      if (stat.size === row.size_bytes && Math.trunc(stat.mtimeMs) === row.mtime_ms) return null;
-      return `the file changed since it was claimed (${row.size_bytes} → ${stat.size} bytes); it is still being written`;
-    } catch (error) {
-      return `the source file is missing (${coerceError(error).message})`;
-    }
+    return sourceChangeOf(row, await statSource(row.source_path));
   }
 
   /** Back to waiting for a file that is still being written: it runs again on the whole file once it has settled. */
-  async function requeueChanged(row: JobRow, reason: string, attemptStarted: boolean): Promise<void> {
-    const current = await getJobRow(deps.db, row.id);
-    let size = row.size_bytes;
-    let mtime = row.mtime_ms;
-    try {
-      const stat = await fs.promises.stat(row.source_path);
-      size = stat.size;
-      mtime = Math.trunc(stat.mtimeMs);
-    } catch {
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason });
+  async function requeueChanged(row: JobRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
+    const stat = await statSource(row.source_path);
+    if (stat instanceof Error) {
+      await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside);
       return;
     }
+    const size = stat.size;
+    const mtime = Math.trunc(stat.mtimeMs);
     const inbox = deps.config().inboxes.find((i) => i.path === row.inbox_path);
     const waitMs = Math.max(1000, (inbox?.stableSeconds ?? 2) * 1000);
     const now = deps.clock.now();
-    await updateJob(deps.db, row.id, {
-      status: 'PENDING',
-      size_bytes: size,
-      mtime_ms: mtime,
-      run_after: now + waitMs,
-      attempts: attemptStarted && current ? current.attempts - 1 : current?.attempts ?? row.attempts,
-      progress: null,
-      waiting_reason: `${reason}; waiting for it to settle`,
-      updated_at: now,
+    const job = await statementsOf(deps.db).write(() => {
+      alongside.also?.();
+      const current = getJobRowNow(deps.db, row.id);
+      const written = updateJobNow(deps.db, row.id, {
+        status: 'PENDING',
+        size_bytes: size,
+        mtime_ms: mtime,
+        run_after: now + waitMs,
+        attempts: attemptStarted && current ? current.attempts - 1 : current?.attempts ?? row.attempts,
+        progress: null,
+        waiting_reason: `${reason}; waiting for it to settle`,
+        updated_at: now,
+      });
+      return written ? hydrateNow(deps.db, [written])[0] : undefined;
     });
+    alongside.committed?.();
     deps.logger.info(`job ${row.id}: ${reason}; waiting for it to settle`, { job: row.id, inbox: row.inbox_path });
-    await emitUpdated(deps, row.id);
+    if (job) deps.events.emit('job:updated', { job });
   }
 
   /** Stall and timeout checks, plus CPU and RSS samples of the attempt's processes. Returns its stopper. */
@@ -394,6 +453,21 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       return live.size === 0;
     },
   };
+}
+
+/**
+ * An empty folder at `dir`: one mkdir when it is new (the usual case); a
+ * leftover of an earlier attempt is emptied first.
+ */
+async function makeEmptyDir(dir: string): Promise<void> {
+  try {
+    await fs.promises.mkdir(dir);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'EEXIST') await fs.promises.rm(dir, { recursive: true, force: true });
+    else if (code !== 'ENOENT') throw error;
+    await fs.promises.mkdir(dir, { recursive: true });
+  }
 }
 
 async function stagedOutputs(staging: string): Promise<StagedOutput[]> {

@@ -5,12 +5,15 @@
  * finished, an operator action) coalesced into one pass, on the earliest
  * `runAfter`, and on a slow safety timer.
  */
-import { loadCandidates, updateJob, type CandidateRow } from '../db/job.repository.js';
+import { getJobNow, hydrateNow, updateJobNow, type CandidateRow } from '../db/job.repository.js';
+import { statementsOf } from '../db/statements.js';
 import { getState, setState } from '../db/state.repository.js';
 import { coerceError } from '../errors.js';
-import { emitUpdated, finishJob, type JobDeps } from '../jobs/job-store.js';
+import type { Job } from '../jobs/job.js';
+import { finishJob, type JobDeps } from '../jobs/job-store.js';
 import type { Executor } from '../runner/executor.js';
 import { decideAdmissions, type QueuedJob } from './admission.js';
+import { createCandidateWindow } from './candidates.js';
 import type { Estimator } from './estimates.js';
 import type { Machine } from './machine.js';
 
@@ -56,6 +59,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let scheduledAt = Infinity;
   let passDone: Array<() => void> = [];
   const reasons = new Map<string, string>();
+  const candidates = createCandidateWindow(deps.db, CANDIDATES);
 
   const schedule = (at: number) => {
     if (stopped || at >= scheduledAt) return;
@@ -107,16 +111,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const config = deps.config();
     const now = deps.clock.now();
     const agingMs = config.jobs.agingSeconds * 1000;
-    const rows = await loadCandidates(deps.db, CANDIDATES);
-    const byId = new Map(rows.map((r) => [r.id, r]));
     // An attempt admitted by an earlier pass keeps its job PENDING in the
     // database until it has checked the source and written RUNNING; it already
     // counts in `running`. Offered again, it would be started twice, and with a
     // full candidate page this loop would admit it over and over without ever
     // yielding to the I/O that lets it start.
-    const queued = rows.filter((r) => !deps.executor.isLive(r.id));
+    const rows = candidates.rows(now, (id) => deps.executor.isLive(id));
+    const byId = new Map(rows.map((r) => [r.id, r]));
     await deps.machine.refreshDisks(now);
-    const queue = queued.map((r) => toQueued(r, deps));
+    const queue = rows.map((r) => toQueued(r, deps));
     const running = deps.executor.running();
     const decision = decideAdmissions(
       queue,
@@ -152,16 +155,28 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       reasons.delete(jobId);
       await finishJob(deps, jobId, { status: 'FAILED', errorKind: 'dependency', error: `${reason}; retry that job, then this one` });
     }
+    const reasonWrites: { jobId: string; reason: string; eta: number | null }[] = [];
     for (const { jobId, reason } of decision.wait) {
       if (reasons.get(jobId) === reason) continue;
       reasons.set(jobId, reason);
-      if (byId.get(jobId)?.waiting_reason === reason) continue;
       const row = byId.get(jobId);
+      if (row?.waiting_reason === reason) continue;
       // A waiting job's ETA is its expected run time, learned from the profile's history.
-      const eta = row ? deps.estimator.runSeconds(row.profile, row.size_bytes) : null;
-      await updateJob(deps.db, jobId, { waiting_reason: reason, ...(eta === null ? {} : { eta_seconds: eta }) }, ['PENDING']);
-      deps.events.emit('admission:deferred', { jobId, reason });
-      await emitUpdated(deps, jobId);
+      reasonWrites.push({ jobId, reason, eta: row ? deps.estimator.runSeconds(row.profile, row.size_bytes) : null });
+    }
+    if (reasonWrites.length > 0) {
+      // One transaction for the whole pass; each job's event carries the row as written.
+      const written = await statementsOf(deps.db).write(() =>
+        reasonWrites.map(({ jobId, reason, eta }): Job | undefined => {
+          const row = updateJobNow(deps.db, jobId, { waiting_reason: reason, ...(eta === null ? {} : { eta_seconds: eta }) }, ['PENDING']);
+          return row ? hydrateNow(deps.db, [row])[0] : getJobNow(deps.db, jobId);
+        }),
+      );
+      reasonWrites.forEach(({ jobId, reason }, i) => {
+        deps.events.emit('admission:deferred', { jobId, reason });
+        const job = written[i];
+        if (job) deps.events.emit('job:updated', { job });
+      });
     }
     if (reasons.size > 10_000) reasons.clear();
     // Jobs waiting on the machine (VRAM, NVENC, CPU, disk) are looked at
@@ -169,7 +184,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const onMachine = decision.wait.some((w) => MACHINE_REASON.test(w.reason));
     const next = onMachine ? now + config.resources.gpu.sampleIntervalMs : now + IDLE_PASS_MS;
     schedule(Math.min(decision.wakeAt ?? Infinity, next));
-    if (rows.length >= CANDIDATES && decision.admit.length > 0) again = true;
+    if (!candidates.complete() && decision.admit.length > 0) again = true;
   }
 
   return {
@@ -180,6 +195,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
     async stop() {
       stopped = true;
+      candidates.invalidate();
       clearTimeout(gathering);
       gathering = undefined;
       scheduled?.();
