@@ -214,6 +214,8 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   }
   const system = samples.system;
   let cpuPercent = system?.cpuBusyPercent ?? 0;
+  /** Our attempts on the box, running or admitted in this pass (counted by take()). */
+  let oursOnBox = 0;
   let memMb = system?.memAvailableMb ?? Infinity;
   const disk = new Map(Object.entries(samples.disks).map(([device, d]) => [device, d.freeMb - limits.minFreeDiskMb]));
 
@@ -223,6 +225,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
       ours.set(gpuIndex, (ours.get(gpuIndex) ?? 0) + 1);
       if (nvenc && sinceSample.gpu) sessions.set(gpuIndex, (sessions.get(gpuIndex) ?? 0) + 1);
     }
+    oursOnBox++;
     if (system && sinceSample.system) {
       cpuPercent += (needs.cpuCores / system.cores) * 100;
       memMb -= needs.rssMb;
@@ -277,8 +280,11 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
       if (held.has('cpu')) return { reason: `CPU is held for job ${held.get('cpu')}, which has waited longest`, resource: 'cpu' };
       // Admit while the box is below the ceiling; the last job may overshoot it.
       // Packing strictly (busy + need <= ceiling) left half the CPU idle
-      // whenever one wide job ran (see test/bench/SIM-NOTES.md).
-      if (cpuPercent >= limits.cpuCeilingPercent) {
+      // whenever one wide job ran (see test/bench/SIM-NOTES.md). With none
+      // of ours on the box the ceiling is not applied: the busy share is
+      // then all other people's, CPU time is shared, and waiting for them
+      // to stop could mean waiting forever.
+      if (cpuPercent >= limits.cpuCeilingPercent && oursOnBox > 0) {
         return {
           reason: `CPU ${Math.round(cpuPercent)}% busy; needs ${job.needs.cpuCores} core${job.needs.cpuCores === 1 ? '' : 's'} of ${system.cores} (ceiling ${limits.cpuCeilingPercent}%)`,
           resource: 'cpu',

@@ -218,7 +218,11 @@ describe('resources', () => {
     expect(admitted([three[0]!], [{ ...since, startedAt: NOW - 5000 }], host(10), wide)).toEqual(['a']);
     // A job wider than the ceiling still starts on a box below it.
     expect(admitted([job('w', { needs: needs({ cpuCores: 8 }) })], [], host(5), wide)).toEqual(['w']);
-    expect(reasonOf('w', [job('w')], [], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
+    // A box kept busy by other people's processes still runs one of ours at a time, never none.
+    expect(admitted([job('p'), job('q')], [], host(95), wide)).toEqual(['p']);
+    expect(reasonOf('q', [job('p'), job('q')], [], host(95), wide)).toBe('CPU 120% busy; needs 1 core of 4 (ceiling 90%)');
+    const oursBefore = attempt('r', { startedAt: NOW - 5000 });
+    expect(reasonOf('w', [job('w')], [oursBefore], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
   });
 
   it('a job no GPU can ever take waits without holding memory from the others', () => {
