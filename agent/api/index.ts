@@ -64,7 +64,11 @@ export async function createApi(deps: {
     inboxStatus: deps.intake.status,
     startedAt: deps.now(),
   });
-  const live = createLiveHub({ events: deps.events, queries, logger: deps.logger, applianceState: appliance, intervalMs: Math.max(config.resources.gpu.sampleIntervalMs, 500) });
+  const live = createLiveHub({ events: deps.events, queries, logger: deps.logger, applianceState: appliance,
+    intervalMs: Math.max(config.resources.gpu.sampleIntervalMs, 500),
+    // A console showing GPU charts wants live figures even while no GPU work is queued.
+    onWatching: (watching) => deps.machine.setGpuWatched(watching),
+  });
   const yoga = createGraphql({ services: { config: deps.config, jobs: deps.jobs, queries, estimator: deps.estimator, live, appliance }, logger: deps.logger });
 
   const readiness = async (): Promise<Readiness> => {

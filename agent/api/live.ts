@@ -32,7 +32,15 @@ export interface LiveHub<A> {
   stop(): void;
 }
 
-export function createLiveHub<A>(deps: { events: EventBus; queries: JobQueries; logger: Logger; applianceState: () => A; intervalMs: number }): LiveHub<A> {
+export function createLiveHub<A>(deps: {
+  events: EventBus;
+  queries: JobQueries;
+  logger: Logger;
+  applianceState: () => A;
+  intervalMs: number;
+  /** Told when the first appliance subscriber arrives and the last leaves (the GPU is then sampled at the fast rate). */
+  onWatching?: (watching: boolean) => void;
+}): LiveHub<A> {
   const jobSubs = new Set<{ id: string | null; channel: ReturnType<typeof latestByKey<Job>> }>();
   const logSubs = new Set<{ id: string; channel: ReturnType<typeof boundedQueue<LogLine>> }>();
   const applianceSubs = new Set<ReturnType<typeof latestByKey<A>>>();
@@ -93,6 +101,7 @@ export function createLiveHub<A>(deps: { events: EventBus; queries: JobQueries; 
     if (applianceSubs.size === 0) {
       clearInterval(applianceTimer);
       applianceTimer = undefined;
+      deps.onWatching?.(false);
     }
   };
 
@@ -120,6 +129,7 @@ export function createLiveHub<A>(deps: { events: EventBus; queries: JobQueries; 
         stopApplianceTimerIfIdle();
       });
       applianceSubs.add(channel);
+      if (applianceSubs.size === 1) deps.onWatching?.(true);
       channel.push('appliance', deps.applianceState());
       applianceTimer ??= setInterval(pushAppliance, deps.intervalMs);
       return channel;

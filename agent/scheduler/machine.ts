@@ -24,6 +24,8 @@ export interface Machine {
   systemSnapshot(): SystemSnapshot;
   /** Whether GPU work is queued or running (fast GPU sampling) or not (slow). */
   setGpuActive(active: boolean): void;
+  /** Whether someone watches the GPU live (a console subscribed): fast sampling too. */
+  setGpuWatched(watched: boolean): void;
   /** Re-reads outbox free space if it is older than a couple of seconds. */
   refreshDisks(now: number): Promise<void>;
   start(): Promise<void>;
@@ -34,6 +36,8 @@ export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler
   const devices = new Map<string, string>();
   let disks: Record<string, { freeMb: number; path: string }> = {};
   let disksAt = 0;
+  let gpuWork = false;
+  let gpuWatched = false;
 
   const sessionLimit = (name: string, nvenc: boolean): number => {
     const configured = deps.config().resources.gpu.nvencSessions;
@@ -85,7 +89,14 @@ export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler
     },
     gpuSnapshot: () => deps.gpu.latest(),
     systemSnapshot: () => deps.system.latest(),
-    setGpuActive: (active) => deps.gpu.setActive(active),
+    setGpuActive(active) {
+      gpuWork = active;
+      deps.gpu.setActive(gpuWork || gpuWatched);
+    },
+    setGpuWatched(watched) {
+      gpuWatched = watched;
+      deps.gpu.setActive(gpuWork || gpuWatched);
+    },
     async refreshDisks(now) {
       if (now - disksAt < DISK_EVERY_MS) return;
       disksAt = now;

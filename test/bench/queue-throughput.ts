@@ -111,6 +111,7 @@ async function buildQueue(runner: Runner, concurrency: number) {
     gpuSnapshot: () => ({ at: 0, ok: false, stale: true, error: 'not sampled in this benchmark', gpus: [] }),
     systemSnapshot: () => ({ at: 0, cores: 1, cpuBusyShare: null, memTotalMb: 0, memAvailableMb: 0, error: 'not sampled in this benchmark' }),
     setGpuActive: () => undefined,
+    setGpuWatched: () => undefined,
     refreshDisks: async () => undefined,
     start: async () => undefined,
     stop: async () => undefined,
