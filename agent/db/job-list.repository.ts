@@ -100,6 +100,12 @@ export async function lastLogLinesOf(db: Db, jobIds: readonly string[], last: nu
   return byJob;
 }
 
+/** Log lines of one job before line `beforeId` (for paging back), the nearest `limit`, oldest first. */
+export async function logLinesBefore(db: Db, jobId: string, beforeId: number, limit: number): Promise<LogRow[]> {
+  const rows = await db.selectFrom('job_logs').selectAll().where('job_id', '=', jobId).where('id', '<', beforeId).orderBy('id', 'desc').limit(limit).execute();
+  return rows.reverse();
+}
+
 /** Log lines of one job after line `afterId` (for paging forward), oldest first. */
 export async function logLinesAfter(db: Db, jobId: string, afterId: number, limit: number): Promise<LogRow[]> {
   return db.selectFrom('job_logs').selectAll().where('job_id', '=', jobId).where('id', '>', afterId).orderBy('id').limit(limit).execute();

@@ -4,7 +4,7 @@
  * page of fifty jobs costs a fixed number of queries.
  */
 import type { Db } from '../db/database.js';
-import { attemptsOf, countJobs, followOnsOf, lastLogLinesOf, logLinesAfter, pageJobs, statusCounts, type JobCursor, type JobFilter, type JobPage } from '../db/job-list.repository.js';
+import { attemptsOf, countJobs, followOnsOf, lastLogLinesOf, logLinesAfter, logLinesBefore, pageJobs, statusCounts, type JobCursor, type JobFilter, type JobPage } from '../db/job-list.repository.js';
 import { getJobs } from '../db/job.repository.js';
 import type { Job, JobStatus } from './job.js';
 
@@ -49,6 +49,10 @@ export function createJobQueries(db: Db) {
     async lastLogLines(jobIds: readonly string[], last: number): Promise<LogLine[][]> {
       const byJob = await lastLogLinesOf(db, jobIds, last);
       return jobIds.map((id) => (byJob.get(id) ?? []).map((r) => ({ seq: r.id, at: r.at, stream: r.stream, line: r.line })));
+    },
+
+    async logBefore(jobId: string, beforeSeq: number, limit: number): Promise<LogLine[]> {
+      return (await logLinesBefore(db, jobId, beforeSeq, limit)).map((r) => ({ seq: r.id, at: r.at, stream: r.stream, line: r.line }));
     },
 
     async logAfter(jobId: string, afterSeq: number, limit: number): Promise<LogLine[]> {

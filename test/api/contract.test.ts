@@ -29,6 +29,7 @@ describe('GraphQL contract over HTTP and WebSocket', () => {
         thumb: { kind: 'thumbnail', at: '50%', width: 96, format: 'jpeg', priority: 4 },
         hold: { kind: 'command', command: [process.execPath, '-e', HOLD, '{input}', '{outputDir}', '{outputBase}'], maxAttempts: 2 },
         later: { kind: 'probe', priority: 7 },
+        chatty: { kind: 'command', command: [process.execPath, '-e', 'for (let i = 0; i < 40; i++) console.log("line " + i)', '{input}'] },
       },
       resources: { categories: { cpu: { concurrency: 4 } } },
     });
@@ -197,6 +198,23 @@ describe('GraphQL contract over HTTP and WebSocket', () => {
     expect(one.values.every((v) => v.jobUpdated.id === id)).toBe(true);
     await expect.poll(() => all.values.filter((v) => v.jobUpdated.id === id).map((v) => v.jobUpdated.status)).toContain('COMPLETED');
     for (const s of [all, one, log]) s.stop();
+  });
+
+  it('Job.log pages back with before and forward with after', async () => {
+    const file = path.join(t.inbox('chatty'), 'chatty.bin');
+    fs.writeFileSync(file, 'x');
+    const id = await t.waitForClaim('chatty.bin');
+    await t.waitForStatus(id, ['COMPLETED']);
+    const page = async (args: string) => (await must(url, TOKENS.viewer, `query($id: ID!) { job(id: $id) { log(${args}) { seq line } } }`, { id })).job.log as { seq: number; line: string }[];
+    const tail = await page('last: 10');
+    expect(tail).toHaveLength(10);
+    const before = await page(`last: 5, before: ${tail[0]!.seq}`);
+    expect(before).toHaveLength(5);
+    expect(before.map((l) => l.seq)).toEqual([...before.map((l) => l.seq)].sort((a, b) => a - b));
+    expect(before.at(-1)!.seq).toBeLessThan(tail[0]!.seq);
+    const after = await page(`last: 3, after: ${before[4]!.seq}`);
+    expect(after).toEqual(tail.slice(0, 3));
+    expect([...before, ...tail].map((l) => l.line)).toEqual(expect.arrayContaining(['line 30', 'line 31']));
   });
 
   it('a subscription to an unknown job ends with NOT_FOUND', async () => {

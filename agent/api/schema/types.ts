@@ -86,12 +86,13 @@ export const JobRef = builder.loadableNode('Job', {
     errorKind: t.string({ nullable: true, description: 'bad_input | transient | internal | dependency | cancelled', resolve: (j) => j.errorKind }),
     log: t.field({
       type: [LogLineRef],
-      description: 'The last `last` lines (oldest first), or with `after`, up to `last` lines after that seq.',
-      args: { last: t.arg.int({ defaultValue: 100 }), after: t.arg.int() },
+      description: 'The last `last` lines (oldest first); with `after` (a seq), up to `last` lines after it; with `before`, the `last` lines before it.',
+      args: { last: t.arg.int({ defaultValue: 100 }), after: t.arg.int(), before: t.arg.int() },
       resolve: (job, args, ctx) => {
         const last = args.last ?? 100;
         if (last < 0 || last > MAX_LOG_LINES) throw new SpoolError('BAD_USER_INPUT', `log(last:) must be from 0 to ${MAX_LOG_LINES}, got ${last}`);
         if (args.after != null) return ctx.services.queries.logAfter(job.id, args.after, last);
+        if (args.before != null) return ctx.services.queries.logBefore(job.id, args.before, last);
         return ctx.loader<string, LogLine[]>(`log:${last}`, (ids) => ctx.services.queries.lastLogLines(ids, last)).load(job.id);
       },
     }),
