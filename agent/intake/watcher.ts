@@ -209,7 +209,8 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
     try {
       names = await fs.promises.readdir(inbox.config.path);
     } catch (error) {
-      setError(inbox, `cannot read the folder (${errnoCode(error) ?? coerceError(error).message})`);
+      const code = errnoCode(error);
+      setError(inbox, code === 'ENOENT' ? 'the folder is gone (removed or unmounted); files are taken again once it is back' : `cannot read the folder (${code ?? coerceError(error).message})`);
       return;
     }
     for (const name of names) {
