@@ -283,6 +283,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     if (failure) {
       const retry = failure.kind === 'transient' && number < row.max_attempts;
       deps.logger.warn(`job ${row.id} attempt ${number} failed: ${failure.message}${retry ? '; will retry' : ''}`, { job: row.id, inbox: row.inbox_path });
+      // The job's own log says it too, with the signal, so the console and `spool job` show why an attempt ended.
+      const killedBy = failure.signal && !failure.message.includes(failure.signal) ? ` (killed by ${failure.signal})` : '';
+      deps.activity.log(row.id, 'agent', `attempt ${number} failed: ${failure.message}${killedBy}${retry ? '; retrying after a pause' : ''}`);
       if (retry) {
         await removeStaging();
         const jobs = deps.config().jobs;

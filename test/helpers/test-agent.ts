@@ -97,7 +97,8 @@ export function listFiles(dir: string): string[] {
 
 /** A temp folder removed when the test process exits (a test may restart an agent on it before then). */
 const tempDirs: string[] = [];
-function makeTempDir(): string {
+/** A temporary folder removed when the test process exits. */
+export function makeTempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-test-'));
   if (tempDirs.length === 0) process.once('exit', () => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
   tempDirs.push(dir);
