@@ -164,26 +164,32 @@ async function main(): Promise<void> {
   const engine = createGraphql({ services, logger: silentLogger });
   const engineOnly = await listen((req, res) => void engine(req, res, { principal }));
   const servers = [
-    { name: 'bare graphql-yoga answering a constant', url: bare.url, token: null, rates: [] as number[] },
-    { name: 'agent schema + SQLite read, no limits or checks', url: unguarded.url, token: null, rates: [] as number[] },
-    { name: '+ armor limits, error masking, role plugin', url: engineOnly.url, token: null, rates: [] as number[] },
-    { name: '+ token, origin and size checks: the agent as served', url, token: TOKENS.viewer, rates: [] as number[] },
+    { name: 'bare graphql-yoga answering a constant', url: bare.url, token: null, rates: [] as number[], cpuUs: [] as number[] },
+    { name: 'agent schema + SQLite read, no limits or checks', url: unguarded.url, token: null, rates: [] as number[], cpuUs: [] as number[] },
+    { name: '+ armor limits, error masking, role plugin', url: engineOnly.url, token: null, rates: [] as number[], cpuUs: [] as number[] },
+    { name: '+ token, origin and size checks: the agent as served', url, token: TOKENS.viewer, rates: [] as number[], cpuUs: [] as number[] },
   ];
   const rounds = envNumber('SPOOL_BENCH_ROUNDS', 3);
   // Round 0 warms the shared graphql/Yoga code up (the JIT) and is not counted.
   for (let round = 0; round <= rounds; round++) {
     // A different order each round, so no server always runs right after the same neighbour.
     for (const server of [...servers.slice(round % servers.length), ...servers.slice(0, round % servers.length)]) {
+      // Server CPU per request is measured too: it moves far less with the box's load than requests/s.
+      const cpuBefore = process.cpuUsage();
       const rate = await throughput(server.url, server.token, simple, seconds * 1000);
-      if (round > 0) server.rates.push(rate);
+      const cpu = process.cpuUsage(cpuBefore);
+      if (round > 0) {
+        server.rates.push(rate);
+        server.cpuUs.push((cpu.user + cpu.system) / (rate * seconds));
+      }
     }
   }
   for (const server of [bare, unguarded, engineOnly]) server.close();
   const bareRate = median(servers[0]!.rates);
   printTable(
     `Simple query throughput: ${simple}, 8 in flight, ${seconds} s per server per round, median of ${rounds} interleaved rounds`,
-    ['server', 'requests/s', 'ratio to bare Yoga'],
-    servers.map((s) => [s.name, fixed(median(s.rates), 0), fixed(median(s.rates) / bareRate, 2)]),
+    ['server', 'requests/s', 'ratio to bare Yoga', 'server CPU µs per request', 'CPU ratio to bare Yoga'],
+    servers.map((s) => [s.name, fixed(median(s.rates), 0), fixed(median(s.rates) / bareRate, 2), fixed(median(s.cpuUs), 0), fixed(median(s.cpuUs) / median(servers[0]!.cpuUs), 2)]),
   );
   await agent.stop();
 }
