@@ -21,8 +21,17 @@ import { backoffDelay } from '../scheduler/backoff.js';
 import type { ActivityBuffer } from './activity.js';
 import type { KindContext, KindRunner } from './kind.js';
 import { AttemptError, spawnGroup, type GroupProcess } from './process.js';
+import { environmentFault } from './environment-fault.js';
+import { verifyOutputs } from './verify-outputs.js';
 
 type StopReason = 'cancel' | 'stall' | 'timeout' | 'shutdown';
+
+/** Opens the waiting reason of a job whose file may still be being written. */
+export const INCOMPLETE = 'file looks incomplete: ';
+
+function incompleteReason(why: string, graceEnds: number): string {
+  return `${INCOMPLETE}${why}; waiting for the writer to finish (until ${new Date(graceEnds).toISOString()}, then it counts as bad input)`;
+}
 
 interface LiveAttempt {
   jobId: string;
@@ -129,6 +138,16 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     // The RUNNING write and the attempt row go in one transaction, and only
     // if the job is still PENDING on the file as claimed.
     const started = await statementsOf(deps.db).write(() => {
+      const waiting = getJobRowNow(deps.db, candidate.id);
+      const grace = waiting ? incompleteGraceOf(waiting) : null;
+      if (waiting?.status === 'PENDING' && grace !== null && waiting.waiting_reason?.startsWith(INCOMPLETE) && !(seen instanceof Error) && sourceChangeOf(waiting, seen) === null) {
+        // Still the same bytes as when it looked incomplete: wait on, unless the grace is over (then run and decide).
+        const graceEnds = waiting.mtime_ms + grace;
+        if (now < graceEnds) {
+          updateJobNow(deps.db, waiting.id, { run_after: Math.min(graceEnds, now + recheckMs(waiting)), updated_at: now });
+          return { skip: true as const };
+        }
+      }
       const running =
         seen instanceof Error
           ? undefined
@@ -220,10 +239,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     };
 
     let failure: AttemptError | undefined;
+    /** What the kind threw, before wrapping: a Node errno error keeps its code and path for the environment check. */
+    let thrown: unknown;
     let result: Awaited<ReturnType<KindRunner>> = {};
     try {
       result = await deps.runKind(ctx);
     } catch (error) {
+      thrown = error;
       failure = error instanceof AttemptError ? error : new AttemptError('internal', coerceError(error).message);
     } finally {
       watchdog();
@@ -273,11 +295,47 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         break;
     }
 
+    // ffmpeg exits 0 on half a file: outputs must open and, for full-length kinds, last as long as the input says.
+    const outputs = !failure && made ? await stagedOutputs(staging) : [];
+    if (!failure) {
+      try {
+        await verifyOutputs({ kind: row.kind, tools: deps.tools, outputs: outputs.map((o) => o.staged), inputSeconds: result.mediaSeconds });
+      } catch (error) {
+        failure = error instanceof AttemptError ? error : new AttemptError('internal', coerceError(error).message);
+        // Some muxers drop a write error and exit 0: a broken output on an outbox with no room left is a full disk, not bad input.
+        if (await outboxIsFull(staging)) thrown = Object.assign(new Error(`no space left on ${row.outbox}`), { code: 'ENOSPC', path: row.outbox });
+      }
+    }
+
     const sourceChanged = await sourceChange(row);
     if (sourceChanged) {
       await removeStaging();
       await requeueChanged(row, sourceChanged, true, { also: attemptEnd('requeued', new AttemptError('transient', sourceChanged)), committed });
       return;
+    }
+
+    if (failure && !failure.isCanceled) {
+      const places = [
+        { label: 'outbox', path: row.outbox },
+        { label: 'work area', path: path.dirname(row.source_path) },
+      ];
+      const fault = await environmentFault(thrown ?? failure, places).catch(() => null);
+      if (fault) {
+        // Partial outputs go; on a read-only outbox there may be nothing to remove, or no way to.
+        await removeStaging().catch((error) => deps.logger.warn(`job ${row.id}: cannot remove ${staging}: ${coerceError(error).message}`, { job: row.id }));
+        await waitEnvironment(row, fault, { also: attemptEnd('environment', failure), committed });
+        return;
+      }
+    }
+
+    if (failure?.kind === 'bad_input') {
+      const grace = incompleteGraceOf(row);
+      const since = await changedSince(row);
+      if (grace !== null && since !== null && ended - since < grace) {
+        await removeStaging();
+        await waitIncomplete(row, failure.message, since + grace, { also: attemptEnd('incomplete', failure), committed });
+        return;
+      }
     }
 
     if (failure) {
@@ -307,7 +365,6 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       return;
     }
 
-    const outputs = made ? await stagedOutputs(staging) : [];
     const end = attemptEnd('completed');
     await finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
       also: () => {
@@ -345,6 +402,80 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   async function sourceChange(row: JobRow): Promise<string | null> {
     return sourceChangeOf(row, await statSource(row.source_path));
+  }
+
+  /** The inbox's incompleteGraceSeconds in ms, or null for a job not taken from an inbox (a follow-on's input is our own output). */
+  function incompleteGraceOf(row: Pick<JobRow, 'inbox_path'>): number | null {
+    if (row.inbox_path === null) return null;
+    const inbox = deps.config().inboxes.find((i) => i.path === row.inbox_path);
+    return inbox ? inbox.incompleteGraceSeconds * 1000 : null;
+  }
+
+  /** When the source last changed (its mtime), or null when it cannot be read. */
+  async function changedSince(row: JobRow): Promise<number | null> {
+    const stat = await statSource(row.source_path);
+    return stat instanceof Error ? null : Math.trunc(stat.mtimeMs);
+  }
+
+  /**
+   * Unreadable input, or a short output, from a file that changed within the
+   * grace: a writer may only have paused (a stalled network copy). The job
+   * waits without using up an attempt; each recheck at start is one stat, and
+   * it runs again when the file changes or the grace runs out (then, still
+   * unreadable, it is bad input).
+   */
+  async function waitIncomplete(row: JobRow, why: string, graceEnds: number, alongside: { also?: () => void; committed?: () => void }): Promise<void> {
+    const now = deps.clock.now();
+    const job = await statementsOf(deps.db).write(() => {
+      alongside.also?.();
+      const current = getJobRowNow(deps.db, row.id);
+      const written = updateJobNow(deps.db, row.id, {
+        status: 'PENDING',
+        attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
+        run_after: Math.min(graceEnds, now + recheckMs(row)),
+        progress: null,
+        waiting_reason: incompleteReason(why, graceEnds),
+        updated_at: now,
+      });
+      return written ? hydrateNow(deps.db, [written])[0] : undefined;
+    });
+    alongside.committed?.();
+    deps.logger.warn(`job ${row.id}: file looks incomplete (${why}); waiting for the writer`, { job: row.id, inbox: row.inbox_path });
+    deps.activity.log(row.id, 'agent', `file looks incomplete: ${why}; waiting for the file to change (until ${new Date(graceEnds).toISOString()})`);
+    if (job) deps.events.emit('job:updated', { job });
+  }
+
+  /**
+   * The box, not the job, failed (a full or read-only outbox, a forbidden
+   * work area): back to PENDING without using up an attempt, looked at
+   * again after the backoff base; admission also holds work for an outbox
+   * below minFreeDiskMb, so a full disk is not hammered.
+   */
+  async function waitEnvironment(row: JobRow, fault: string, alongside: { also?: () => void; committed?: () => void }): Promise<void> {
+    const now = deps.clock.now();
+    const retryAt = now + Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
+    const job = await statementsOf(deps.db).write(() => {
+      alongside.also?.();
+      const current = getJobRowNow(deps.db, row.id);
+      const written = updateJobNow(deps.db, row.id, {
+        status: 'PENDING',
+        attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
+        run_after: retryAt,
+        progress: null,
+        waiting_reason: `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`,
+        updated_at: now,
+      });
+      return written ? hydrateNow(deps.db, [written])[0] : undefined;
+    });
+    alongside.committed?.();
+    deps.logger.warn(`job ${row.id}: ${fault}; the job waits (no attempt used up)`, { job: row.id, inbox: row.inbox_path });
+    deps.activity.log(row.id, 'agent', `${fault}; waiting, no attempt used up`);
+    if (job) deps.events.emit('job:updated', { job });
+  }
+
+  function recheckMs(row: Pick<JobRow, 'inbox_path'>): number {
+    const inbox = deps.config().inboxes.find((i) => i.path === row.inbox_path);
+    return Math.max(1000, (inbox?.stableSeconds ?? 2) * 1000);
   }
 
   /** Back to waiting for a file that is still being written: it runs again on the whole file once it has settled. */
@@ -456,6 +587,16 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       return live.size === 0;
     },
   };
+}
+
+/** Whether the filesystem of `dir` has less than 1 MiB left for us (statfs; false when it cannot say). */
+async function outboxIsFull(dir: string): Promise<boolean> {
+  try {
+    const stats = await fs.promises.statfs(dir);
+    return stats.bavail * stats.bsize < 2 ** 20;
+  } catch {
+    return false;
+  }
 }
 
 /**
