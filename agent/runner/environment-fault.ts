@@ -21,6 +21,9 @@ const STDERR: ReadonlyArray<[RegExp, FaultCode]> = [
   [/Operation not permitted/i, 'EPERM'],
 ];
 
+/** Below this much free space a place that reported no space is taken to be the one that ran out. */
+const NEARLY_FULL_MB = 64;
+
 export interface Place {
   /** How an operator calls it: "outbox", "work area". */
   label: string;
@@ -58,10 +61,11 @@ export async function environmentFault(error: unknown, places: readonly Place[])
     if (problem === null && !(named === place && (code === 'ENOSPC' || code === 'EDQUOT'))) continue;
     return describe(place, problem?.code ?? code, problem?.freeMb ?? (await freeMb(place.path)));
   }
-  // ENOSPC names no path on ffmpeg's stderr and the partial output is gone by now: the fullest place is the one.
+  // ENOSPC names no path on ffmpeg's stderr; the partial output is still there, so the place that ran out is
+  // (nearly) full. Space elsewhere (a command's /tmp) is not ours to name: that stays a transient failure.
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     const free = await Promise.all(places.map(async (p) => ({ place: p, mb: await freeMb(p.path) })));
-    const fullest = free.filter((f) => f.mb !== null).sort((a, b) => a.mb! - b.mb!)[0];
+    const fullest = free.filter((f) => f.mb !== null && f.mb < NEARLY_FULL_MB).sort((a, b) => a.mb! - b.mb!)[0];
     if (fullest) return describe(fullest.place, code, fullest.mb);
   }
   return null;
