@@ -70,9 +70,13 @@ export async function interruptOpenAttempts(db: Db, jobId: string, now: number):
     .execute();
 }
 
-/** The latest `limit` usage rows of a profile, newest first. */
+/**
+ * The latest `limit` usage rows of a profile, newest first. Ordered by when
+ * they were recorded, so the (profile, recorded_at) index reads just those
+ * rows; ordering by id sorted the profile's whole history after every attempt.
+ */
 export async function recentUsage(db: Db, profile: string, limit: number): Promise<UsageRow[]> {
-  return statementsOf(db).prepare('select * from profile_usage where profile = ? order by id desc limit ?').all(profile, limit) as UsageRow[];
+  return statementsOf(db).prepare('select * from profile_usage where profile = ? order by recorded_at desc, id desc limit ?').all(profile, limit) as UsageRow[];
 }
 
 /** Profiles with any recorded usage. */

@@ -18,7 +18,7 @@ import { coerceError, errnoCode } from '../errors.js';
 import { newJobId } from '../ids.js';
 import type { Job } from '../jobs/job.js';
 import { finishJob, newJobRow, type JobDeps } from '../jobs/job-store.js';
-import { CLAIM_FILE, INBOX_WORK_FOLDER, workDir } from '../jobs/paths.js';
+import { CLAIM_FILE, INBOX_WORK_FOLDER, workDir, workRoot } from '../jobs/paths.js';
 
 /** What the work folder records about the file before it moves in. */
 export interface ClaimRecord {
@@ -53,7 +53,7 @@ export async function claimFile(deps: JobDeps, inbox: InboxConfig, filePath: str
   const fileName = path.basename(filePath);
 
   let folder = workDir(deps.config().dataDir, jobId);
-  await prepareFolder(folder, record);
+  prepareLocalFolder(folder, record);
   try {
     await fs.promises.rename(filePath, path.join(folder, fileName));
   } catch (error) {
@@ -75,7 +75,7 @@ export async function claimFile(deps: JobDeps, inbox: InboxConfig, filePath: str
   }
 
   const claimed = path.join(folder, fileName);
-  const stat = await fs.promises.lstat(claimed);
+  const stat = folder.startsWith(workRoot(deps.config().dataDir) + path.sep) ? fs.lstatSync(claimed) : await fs.promises.lstat(claimed);
   if (!stat.isFile()) {
     // Swapped for a directory or link between the stability check and the rename: put it back untouched.
     await fs.promises.rename(claimed, filePath).catch(() => undefined);
@@ -85,6 +85,18 @@ export async function claimFile(deps: JobDeps, inbox: InboxConfig, filePath: str
   const job = await createJobFromClaim(deps, record, claimed, stat, options);
   deps.events.emit('intake:claimed', { inbox: inbox.path, path: filePath, jobId: job.id });
   return { status: 'claimed', job };
+}
+
+/**
+ * The work folder and its claim record in the agent's own data directory,
+ * made synchronously: it is local like the database beside it, and under a
+ * burst of drops the claims' async calls queued behind the watcher's in
+ * libuv's four-thread pool, which made claiming the slowest step (the
+ * fallback folder inside an inbox, maybe on a network mount, stays async).
+ */
+function prepareLocalFolder(folder: string, record: ClaimRecord): void {
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, CLAIM_FILE), JSON.stringify(record));
 }
 
 async function prepareFolder(folder: string, record: ClaimRecord): Promise<void> {
