@@ -12,7 +12,7 @@ import { statementsOf } from '../db/statements.js';
 import type { JobRow } from '../db/tables.js';
 import { coerceError, errnoCode } from '../errors.js';
 import { finishJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
-import { baseName, stagingDir } from '../jobs/paths.js';
+import { baseName, stagingDir, workRoot } from '../jobs/paths.js';
 import type { MediaTools } from '../media/locate.js';
 import type { Admit, Needs, RunningAttempt } from '../scheduler/admission.js';
 import type { Machine } from '../scheduler/machine.js';
@@ -67,7 +67,7 @@ export interface ExecutorDeps extends JobDeps {
 }
 
 /** What the executor needs of the job admission picked. */
-export type AttemptCandidate = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_path' | 'attempts'>;
+export type AttemptCandidate = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_path' | 'attempts' | 'waiting_reason'>;
 
 export interface Executor {
   /** Starts an attempt of a job admission picked (the row as admission read it; the attempt reads it again). */
@@ -138,7 +138,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     // The RUNNING write and the attempt row go in one transaction, and only
     // if the job is still PENDING on the file as claimed.
     const started = await statementsOf(deps.db).write(() => {
-      const waiting = getJobRowNow(deps.db, candidate.id);
+      // Only a job admission saw waiting as incomplete needs its row read first (the window follows every change of that reason).
+      const waiting = candidate.waiting_reason?.startsWith(INCOMPLETE) ? getJobRowNow(deps.db, candidate.id) : undefined;
       const grace = waiting ? incompleteGraceOf(waiting) : null;
       if (waiting?.status === 'PENDING' && grace !== null && waiting.waiting_reason?.startsWith(INCOMPLETE) && !(seen instanceof Error) && sourceChangeOf(waiting, seen) === null) {
         // Still the same bytes as when it looked incomplete: wait on, unless the grace is over (then run and decide).
@@ -388,8 +389,20 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     deps.logger.info(`job ${row.id} completed: ${outputs.map((o) => path.basename(o.staged)).join(', ') || 'no output files'}`, { job: row.id, inbox: row.inbox_path });
   }
 
-  /** The source's size and mtime now, or the error that says why they cannot be read (the callback API costs half of fs.promises here). */
+  /**
+   * The source's size and mtime now, or the error that says why they cannot
+   * be read. A claimed file in the agent's own work area (local, like the
+   * database) is looked at synchronously; anything else (a file used in
+   * place, maybe on a network mount) through the thread pool.
+   */
   function statSource(file: string): Promise<fs.Stats | Error> {
+    if (file.startsWith(workRoot(deps.config().dataDir) + path.sep)) {
+      try {
+        return Promise.resolve(fs.statSync(file));
+      } catch (error) {
+        return Promise.resolve(coerceError(error));
+      }
+    }
     return new Promise((resolve) => fs.stat(file, (error, stat) => resolve(error ? coerceError(error) : stat)));
   }
 
