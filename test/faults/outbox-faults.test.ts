@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../agent/jobs/job.js';
 import { probeMedia } from '../../agent/media/ffprobe.js';
-import { getMediaTools, makeClip } from '../helpers/media.js';
+import { getMediaTools } from '../helpers/media.js';
 import { listFiles, makeTempDir, startTestAgent, type TestAgent } from '../helpers/test-agent.js';
 
 const run = promisify(execFile);
@@ -58,12 +58,24 @@ describe.runIf(ENABLED)('outbox faults (tmpfs mounted over the outbox)', () => {
     for (const outbox of mounted.reverse()) await run('umount', [outbox]);
   });
 
+  /**
+   * A 10-second clip encoded at a very low quality: its input is small (so
+   * admission, which expects an output as big as the input, sends it to the
+   * nearly full outbox) and its near-lossless output is a few MB, more than
+   * the space left, so the encode itself runs out of space.
+   */
+  async function makeSmallClip(file: string): Promise<void> {
+    const { ffmpeg } = await getMediaTools();
+    await run(ffmpeg.path, ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=10:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=duration=10',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '45', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '32k', '-shortest', `file:${file}`], { timeout: 60_000 });
+  }
+
   /** Drops FILES clips into the profile's inbox; resolves with their job ids. */
   async function drop(profile: string): Promise<{ ids: string[]; seconds: number }> {
     const made = path.join(dir, `made-${profile}`);
     fs.mkdirSync(made);
     const names = Array.from({ length: FILES }, (_, i) => `${profile}-${i}.mkv`);
-    await Promise.all(names.map((n) => makeClip(path.join(made, n), { seconds: 3, width: 640, height: 480 })));
+    await Promise.all(names.map((n) => makeSmallClip(path.join(made, n))));
     const seconds = (await probeMedia(ffprobe, path.join(made, names[0]!))).durationSeconds!;
     for (const n of names) fs.renameSync(path.join(made, n), path.join(t.inbox(profile), n));
     return { ids: await Promise.all(names.map((n) => t.waitForClaim(n))), seconds };
@@ -88,9 +100,9 @@ describe.runIf(ENABLED)('outbox faults (tmpfs mounted over the outbox)', () => {
 
   it('full: jobs wait with a reason naming the full outbox, no truncated output, and complete once space is freed', { timeout: 180_000 }, async () => {
     const outbox = t.outbox('full');
-    // Leave about 1.5 MB: enough for admission to send work there, too little for any output.
+    // Leave about 1.2 MB: enough for admission to send work there, too little for any output.
     const { bavail, bsize } = fs.statfsSync(outbox);
-    fs.writeFileSync(path.join(outbox, 'filler'), Buffer.alloc(bavail * bsize - 1.5 * 2 ** 20));
+    fs.writeFileSync(path.join(outbox, 'filler'), Buffer.alloc(bavail * bsize - 1.2 * 2 ** 20));
     const waiting = t.next('job:updated', ({ job }) => job.status === 'PENDING' && (job.waitingReason ?? '').includes(`outbox ${outbox} is full`), 60_000);
     const { ids, seconds } = await drop('full');
     const { job } = await waiting;
