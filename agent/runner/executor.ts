@@ -143,9 +143,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const grace = waiting ? incompleteGraceOf(waiting) : null;
       if (waiting?.status === 'PENDING' && grace !== null && waiting.waiting_reason?.startsWith(INCOMPLETE) && !(seen instanceof Error) && sourceChangeOf(waiting, seen) === null) {
         // Still the same bytes as when it looked incomplete: wait on, unless the grace is over (then run and decide).
-        const graceEnds = waiting.mtime_ms + grace;
-        if (now < graceEnds) {
-          updateJobNow(deps.db, waiting.id, { run_after: Math.min(graceEnds, now + recheckMs(waiting)), updated_at: now });
+        // The grace counts from the file's mtime, which is wall-clock time, so it is measured against the wall clock.
+        const graceLeft = waiting.mtime_ms + grace - Date.now();
+        if (graceLeft > 0) {
+          updateJobNow(deps.db, waiting.id, { run_after: now + Math.min(graceLeft, recheckMs(waiting)), updated_at: now });
           return { skip: true as const };
         }
       }
@@ -332,9 +333,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     if (failure?.kind === 'bad_input') {
       const grace = incompleteGraceOf(row);
       const since = await changedSince(row);
-      if (grace !== null && since !== null && ended - since < grace) {
+      const graceLeft = grace !== null && since !== null ? since + grace - Date.now() : 0;
+      if (graceLeft > 0) {
         await removeStaging();
-        await waitIncomplete(row, failure.message, since + grace, { also: attemptEnd('incomplete', failure), committed });
+        await waitIncomplete(row, failure.message, graceLeft, { also: attemptEnd('incomplete', failure), committed });
         return;
       }
     }
@@ -437,15 +439,16 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * it runs again when the file changes or the grace runs out (then, still
    * unreadable, it is bad input).
    */
-  async function waitIncomplete(row: JobRow, why: string, graceEnds: number, alongside: { also?: () => void; committed?: () => void }): Promise<void> {
+  async function waitIncomplete(row: JobRow, why: string, graceLeftMs: number, alongside: { also?: () => void; committed?: () => void }): Promise<void> {
     const now = deps.clock.now();
+    const graceEnds = Date.now() + graceLeftMs;
     const job = await statementsOf(deps.db).write(() => {
       alongside.also?.();
       const current = getJobRowNow(deps.db, row.id);
       const written = updateJobNow(deps.db, row.id, {
         status: 'PENDING',
         attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
-        run_after: Math.min(graceEnds, now + recheckMs(row)),
+        run_after: now + Math.min(graceLeftMs, recheckMs(row)),
         progress: null,
         waiting_reason: incompleteReason(why, graceEnds),
         updated_at: now,
