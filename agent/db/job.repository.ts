@@ -175,8 +175,9 @@ export function updateJobNow(db: Db, id: string, patch: JobRowUpdate, fromStatus
  */
 export function updateReadJobNow(db: Db, row: JobRow, patch: JobRowUpdate, fromStatuses?: readonly JobStatus[]): JobRow | undefined {
   const st = statementsOf(db);
-  const keys = definedKeys(patch);
-  if (keys.length === 0) throw new Error(`updateJob of ${row.id} with nothing to set`);
+  // Only the columns that change: SQLite rewrites the index entries of every column it sets.
+  const keys = definedKeys(patch).filter((k) => patch[k as keyof JobRowUpdate] !== row[k as keyof JobRow]);
+  if (keys.length === 0) return fromStatuses === undefined || fromStatuses.includes(row.status as JobStatus) ? row : undefined;
   const result = st.prepare(updateText(keys, fromStatuses?.length ?? 0)).run(...keys.map((k) => patch[k as keyof JobRowUpdate]), row.id, ...(fromStatuses ?? []));
   if (result.changes === 0) return undefined;
   const written = { ...row } as Record<string, unknown>;
