@@ -213,6 +213,35 @@ export function startJobNow(db: Db, id: string, source: { path: string; sizeByte
   return row;
 }
 
+/**
+ * Waiting reasons (and ETAs) of many pending jobs, on the caller's
+ * transaction: one UPDATE per distinct reason and ETA rather than one per
+ * job (a pass often tells hundreds of jobs the same thing). A job no longer
+ * PENDING is left alone. Returns the jobs as written, by id.
+ */
+export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[]): Map<string, Job> {
+  const st = statementsOf(db);
+  const groups = new Map<string, { reason: string; eta: number | null; ids: string[] }>();
+  for (const w of writes) {
+    const key = `${w.eta ?? ''}\u0000${w.reason}`;
+    const group = groups.get(key);
+    if (group) group.ids.push(w.id);
+    else groups.set(key, { reason: w.reason, eta: w.eta, ids: [w.id] });
+  }
+  const rows: JobRow[] = [];
+  for (const { reason, eta, ids } of groups.values()) {
+    const written = (
+      eta === null
+        ? st.prepare('update jobs set waiting_reason = ? where status = ? and id in (select value from json_each(?)) returning *').all(reason, 'PENDING', JSON.stringify(ids))
+        : st.prepare('update jobs set waiting_reason = ?, eta_seconds = ? where status = ? and id in (select value from json_each(?)) returning *').all(reason, eta, 'PENDING', JSON.stringify(ids))
+    ) as JobRow[];
+    const patch: JobRowUpdate = eta === null ? { waiting_reason: reason } : { waiting_reason: reason, eta_seconds: eta };
+    for (const row of written) st.changed({ type: 'updated', id: row.id, patch, status: row.status });
+    rows.push(...written);
+  }
+  return new Map(hydrateNow(db, rows).map((job) => [job.id, job]));
+}
+
 /** Like updateJob, and returns the job as written (for its event) without reading it again; undefined when no row changed. */
 export async function updateJobAndGet(db: Db, id: string, patch: JobRowUpdate, fromStatuses?: readonly JobStatus[]): Promise<Job | undefined> {
   return statementsOf(db).write(() => {

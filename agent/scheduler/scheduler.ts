@@ -5,11 +5,10 @@
  * finished, an operator action) coalesced into one pass, on the earliest
  * `runAfter`, and on a slow safety timer.
  */
-import { getJobNow, hydrateNow, updateJobNow, type CandidateRow } from '../db/job.repository.js';
+import { getJobNow, setWaitingReasonsNow, type CandidateRow } from '../db/job.repository.js';
 import { statementsOf } from '../db/statements.js';
 import { getState, setState } from '../db/state.repository.js';
 import { coerceError } from '../errors.js';
-import type { Job } from '../jobs/job.js';
 import { finishJob, type JobDeps } from '../jobs/job-store.js';
 import type { Executor } from '../runner/executor.js';
 import { decideAdmissions, type QueuedJob } from './admission.js';
@@ -21,9 +20,11 @@ import type { Machine } from './machine.js';
 const CANDIDATES = 200;
 /**
  * New jobs arrive in bursts (ten thousand files dropped at once); one pass
- * per claim would spend the agent on re-reading the queue. Passes for new
- * jobs are gathered for this long; a freed slot or an operator's action is
- * looked at at once.
+ * per claim would spend the agent on re-reading the queue. A new job is
+ * looked at at once when no pass started within this long (a file dropped
+ * on its own does not wait); the ones that follow it within the window are
+ * gathered into one pass at its end. A freed slot or an operator's action
+ * is always looked at at once.
  */
 const GATHER_NEW_MS = 15;
 /** Waiting reasons that a new sample of the machine may lift. */
@@ -83,12 +84,19 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   };
 
   let gathering: NodeJS.Timeout | undefined;
+  /** When the latest pass began (performance.now(): gathering is about the agent's own pace, not the injected clock). */
+  let passStartedAt = -Infinity;
   const pokeNew = () => {
     if (stopped || gathering) return;
+    const sinceLast = performance.now() - passStartedAt;
+    if (!running && sinceLast >= GATHER_NEW_MS) {
+      poke();
+      return;
+    }
     gathering = setTimeout(() => {
       gathering = undefined;
       poke();
-    }, GATHER_NEW_MS);
+    }, Math.max(0, GATHER_NEW_MS - sinceLast));
   };
 
   const loop = async () => {
@@ -108,6 +116,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   };
 
   async function pass(): Promise<void> {
+    passStartedAt = performance.now();
     const config = deps.config();
     const now = deps.clock.now();
     const agingMs = config.jobs.agingSeconds * 1000;
@@ -166,17 +175,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }
     if (reasonWrites.length > 0) {
       // One transaction for the whole pass; each job's event carries the row as written.
-      const written = await statementsOf(deps.db).write(() =>
-        reasonWrites.map(({ jobId, reason, eta }): Job | undefined => {
-          const row = updateJobNow(deps.db, jobId, { waiting_reason: reason, ...(eta === null ? {} : { eta_seconds: eta }) }, ['PENDING']);
-          return row ? hydrateNow(deps.db, [row])[0] : getJobNow(deps.db, jobId);
-        }),
-      );
-      reasonWrites.forEach(({ jobId, reason }, i) => {
-        deps.events.emit('admission:deferred', { jobId, reason });
-        const job = written[i];
-        if (job) deps.events.emit('job:updated', { job });
+      const written = await statementsOf(deps.db).write(() => {
+        const jobs = setWaitingReasonsNow(deps.db, reasonWrites.map(({ jobId, reason, eta }) => ({ id: jobId, reason, eta })));
+        // A job that left PENDING meanwhile keeps its state; its event still says where it is.
+        for (const { jobId } of reasonWrites) {
+          if (jobs.has(jobId)) continue;
+          const job = getJobNow(deps.db, jobId);
+          if (job) jobs.set(jobId, job);
+        }
+        return jobs;
       });
+      for (const { jobId, reason } of reasonWrites) {
+        deps.events.emit('admission:deferred', { jobId, reason });
+        const job = written.get(jobId);
+        if (job) deps.events.emit('job:updated', { job });
+      }
     }
     if (reasons.size > 10_000) reasons.clear();
     // Jobs waiting on the machine (VRAM, NVENC, CPU, disk) are looked at
