@@ -24,7 +24,7 @@ import type SQLite from 'better-sqlite3';
 const START_AFTER_COMMITS = 64;
 const CHECKPOINT_MS = 50;
 /** WAL length (pages) at which the agent's connection finishes a checkpoint so the WAL restarts. */
-const RESTART_PAGES = 10000;
+const RESTART_PAGES = 4000;
 /** SQLite's own default, restored when the worker is gone. */
 const DEFAULT_AUTOCHECKPOINT = 1000;
 
