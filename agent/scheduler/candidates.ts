@@ -38,8 +38,8 @@ export interface CandidateWindow {
   rows(now: number, busy: (id: string) => boolean): CandidateRow[];
   /** Whether the last read held every pending job (no page limit was hit). */
   complete(): boolean;
-  /** Read again at the next pass. */
-  invalidate(): void;
+  /** Starts following the repositories' changes (the window is read afresh at the next pass). */
+  start(): void;
   stop(): void;
 }
 
@@ -128,7 +128,7 @@ export function createCandidateWindow(db: Db, limit: number): CandidateWindow {
     if (waitingOnParents > 0 && (FINAL.has(change.status) || 'settle_plan' in change.patch)) stale = true;
   };
 
-  const off = statementsOf(db).onJobsChanged(follow);
+  let off: (() => void) | null = null;
 
   return {
     rows(now, busy) {
@@ -160,9 +160,14 @@ export function createCandidateWindow(db: Db, limit: number): CandidateWindow {
       return rows;
     },
     complete: () => whole,
-    invalidate() {
+    start() {
+      off ??= statementsOf(db).onJobsChanged(follow);
       stale = true;
     },
-    stop: off,
+    stop() {
+      off?.();
+      off = null;
+      stale = true;
+    },
   };
 }

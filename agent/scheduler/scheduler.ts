@@ -203,12 +203,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   return {
     async start() {
       stopped = false;
+      candidates.start();
       queuePaused = (await getState(deps.db, 'queue_paused')) === 'true';
       poke();
     },
     async stop() {
       stopped = true;
-      candidates.invalidate();
+      candidates.stop();
       clearTimeout(gathering);
       gathering = undefined;
       scheduled?.();
