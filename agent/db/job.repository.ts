@@ -391,13 +391,6 @@ export async function existingIds(db: Db, ids: readonly string[]): Promise<strin
   return rows.map((r) => r.id);
 }
 
-export async function countByStatus(db: Db): Promise<Record<JobStatus, number>> {
-  const rows = await db.selectFrom('jobs').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
-  const counts: Record<JobStatus, number> = { PENDING: 0, RUNNING: 0, PAUSED: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 };
-  for (const r of rows) counts[r.status as JobStatus] = Number(r.n);
-  return counts;
-}
-
 /** Deletes finished, settled jobs that ended before `before`; returns how many. */
 export async function pruneFinished(db: Db, before: number): Promise<number> {
   const result = await db

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createJob, existingIds, getJobRow, listJobs, updateJob, countByStatus } from '../db/job.repository.js';
+import { createJob, existingIds, getJobRow, listJobs, updateJob } from '../db/job.repository.js';
+import { statusCounts } from '../db/job-list.repository.js';
 import { SpoolError } from '../errors.js';
 import type { Executor } from '../runner/executor.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -38,7 +39,7 @@ export function createJobService(deps: JobDeps & { executor: Executor; scheduler
   return {
     get: (id: string) => requireJob(deps, id).catch(() => undefined),
     list: (options: { status?: readonly JobStatus[]; limit?: number } = {}) => listJobs(deps.db, options),
-    counts: () => countByStatus(deps.db),
+    counts: () => statusCounts(deps.db),
 
     /**
      * A job on a file given by path. A file inside an inbox is claimed like a

@@ -84,6 +84,9 @@ export interface Executor {
   drain(timeoutMs: number): Promise<boolean>;
 }
 
+/** What a waiting write carries along: the attempt's end in the same transaction, and what runs once it committed. */
+type Alongside = { also?: () => void; committed?: () => void };
+
 export function createExecutor(deps: ExecutorDeps): Executor {
   const live = new Map<string, LiveAttempt>();
   const killGraceMs = () => deps.config().jobs.killGraceSeconds * 1000;
@@ -439,26 +442,12 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * it runs again when the file changes or the grace runs out (then, still
    * unreadable, it is bad input).
    */
-  async function waitIncomplete(row: JobRow, why: string, graceLeftMs: number, alongside: { also?: () => void; committed?: () => void }): Promise<void> {
-    const now = deps.clock.now();
+  async function waitIncomplete(row: JobRow, why: string, graceLeftMs: number, alongside: Alongside): Promise<void> {
+    // The grace ends by the wall clock: it counts from the file's mtime.
     const graceEnds = Date.now() + graceLeftMs;
-    const job = await statementsOf(deps.db).write(() => {
-      alongside.also?.();
-      const current = getJobRowNow(deps.db, row.id);
-      const written = updateJobNow(deps.db, row.id, {
-        status: 'PENDING',
-        attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
-        run_after: now + Math.min(graceLeftMs, recheckMs(row)),
-        progress: null,
-        waiting_reason: incompleteReason(why, graceEnds),
-        updated_at: now,
-      });
-      return written ? hydrateNow(deps.db, [written])[0] : undefined;
-    });
-    alongside.committed?.();
+    await waitWithoutAttempt(row, deps.clock.now() + Math.min(graceLeftMs, recheckMs(row)), incompleteReason(why, graceEnds), alongside);
     deps.logger.warn(`job ${row.id}: file looks incomplete (${why}); waiting for the writer`, { job: row.id, inbox: row.inbox_path });
     deps.activity.log(row.id, 'agent', `file looks incomplete: ${why}; waiting for the file to change (until ${new Date(graceEnds).toISOString()})`);
-    if (job) deps.events.emit('job:updated', { job });
   }
 
   /**
@@ -467,25 +456,30 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * again after the backoff base; admission also holds work for an outbox
    * below minFreeDiskMb, so a full disk is not hammered.
    */
-  async function waitEnvironment(row: JobRow, fault: string, alongside: { also?: () => void; committed?: () => void }): Promise<void> {
+  async function waitEnvironment(row: JobRow, fault: string, alongside: Alongside): Promise<void> {
+    const retryAt = deps.clock.now() + Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
+    await waitWithoutAttempt(row, retryAt, `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`, alongside);
+    deps.logger.warn(`job ${row.id}: ${fault}; the job waits (no attempt used up)`, { job: row.id, inbox: row.inbox_path });
+    deps.activity.log(row.id, 'agent', `${fault}; waiting, no attempt used up`);
+  }
+
+  /** Back to PENDING until `runAfter` with `reason`, giving back the attempt this run took. */
+  async function waitWithoutAttempt(row: JobRow, runAfter: number, reason: string, alongside: Alongside): Promise<void> {
     const now = deps.clock.now();
-    const retryAt = now + Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
     const job = await statementsOf(deps.db).write(() => {
       alongside.also?.();
       const current = getJobRowNow(deps.db, row.id);
       const written = updateJobNow(deps.db, row.id, {
         status: 'PENDING',
         attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
-        run_after: retryAt,
+        run_after: runAfter,
         progress: null,
-        waiting_reason: `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`,
+        waiting_reason: reason,
         updated_at: now,
       });
       return written ? hydrateNow(deps.db, [written])[0] : undefined;
     });
     alongside.committed?.();
-    deps.logger.warn(`job ${row.id}: ${fault}; the job waits (no attempt used up)`, { job: row.id, inbox: row.inbox_path });
-    deps.activity.log(row.id, 'agent', `${fault}; waiting, no attempt used up`);
     if (job) deps.events.emit('job:updated', { job });
   }
 

@@ -25,7 +25,8 @@ import path from 'node:path';
 import { systemClock } from '../../agent/clock.js';
 import { parseConfig } from '../../agent/config/load-config.js';
 import { openDatabase } from '../../agent/db/database.js';
-import { countByStatus, insertJob, updateJob } from '../../agent/db/job.repository.js';
+import { insertJob, updateJob } from '../../agent/db/job.repository.js';
+import { statusCounts } from '../../agent/db/job-list.repository.js';
 import { createEventBus } from '../../agent/events.js';
 import { createJobService } from '../../agent/jobs/job-service.js';
 import { finishJob, newJobRow, type JobDeps } from '../../agent/jobs/job-store.js';
@@ -183,7 +184,7 @@ async function buildQueue(runner: Runner, concurrency: number) {
     await scheduler.stop();
     await executor.interruptAll(1000);
     await activity.stop();
-    const counts = await countByStatus(database.db);
+    const counts = await statusCounts(database.db);
     await database.close();
     return counts;
   };

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config/load-config.js';
 import { openDatabase, type OpenedDatabase } from '../../agent/db/database.js';
-import { countByStatus, getJob, insertJob, loadCandidates, pruneFinished, updateJob } from '../../agent/db/job.repository.js';
+import { getJob, insertJob, loadCandidates, pruneFinished, updateJob } from '../../agent/db/job.repository.js';
+import { statusCounts } from '../../agent/db/job-list.repository.js';
 import { appendLogLines, lastLogLines } from '../../agent/db/log.repository.js';
 import { newJobRow } from '../../agent/jobs/job-store.js';
 
@@ -64,7 +65,7 @@ describe('storage', () => {
       ['C', 1, 'A'],
       ['A', 0, null],
     ]);
-    expect(await countByStatus(opened.db)).toMatchObject({ PENDING: 3, COMPLETED: 1 });
+    expect(await statusCounts(opened.db)).toMatchObject({ PENDING: 3, COMPLETED: 1 });
   });
 
   it('prunes settled finished jobs past retention, but not ones others depend on', async () => {
