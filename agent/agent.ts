@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './logger.js';
 import { locateMediaTools, type MediaTools } from './media/locate.js';
 import { createActivityBuffer } from './runner/activity.js';
 import { createExecutor, type Executor } from './runner/executor.js';
+import { createWaitDeadlines } from './jobs/wait-deadlines.js';
 import { runKind } from './runner/kinds/index.js';
 import { createGpuSampler, type GpuSampler } from './samplers/gpu-sampler.js';
 import { createSystemSampler, type SystemSampler } from './samplers/system-sampler.js';
@@ -102,8 +103,10 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
   const activity = createActivityBuffer({ db: database.db, events, logger, now: clock.now, maxLogLines: config.jobs.maxLogLines });
   let scheduler: Scheduler | undefined;
   const estimator = createEstimator(database.db);
+  const waits = createWaitDeadlines(clock);
   const executor = createExecutor({
     ...deps,
+    waits,
     tools,
     runKind,
     activity,
@@ -113,7 +116,7 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
       void estimator.refresh(profile).catch((error) => logger.error(`cannot read the usage of profile ${profile}: ${coerceError(error).message}`));
     },
   });
-  scheduler = createScheduler({ ...deps, executor, machine, estimator });
+  scheduler = createScheduler({ ...deps, executor, machine, estimator, waits });
   const jobs = createJobService({ ...deps, executor, scheduler });
   const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew() });
   // Counts from the trigger-kept table: a scrape must not count a long history.

@@ -27,7 +27,7 @@ export function createOpenWriters(roots: readonly string[], maxAgeMs = 200): Ope
   // /proc shows real paths: an inbox reached through a symlink is matched by both names.
   const prefixes = [...new Set(roots.flatMap((r) => [path.resolve(r), realpath(r)]))].map((r) => r + path.sep);
   let snapshot: Map<string, number> | null = null;
-  let takenAt = 0;
+  let takenAt = Number.NEGATIVE_INFINITY;
 
   const scan = (): Map<string, number> => {
     const found = new Map<string, number>();
@@ -61,7 +61,7 @@ export function createOpenWriters(roots: readonly string[], maxAgeMs = 200): Ope
 
   return {
     holder(file) {
-      const now = Date.now();
+      const now = performance.now();
       if (snapshot === null || now - takenAt > maxAgeMs) {
         snapshot = scan();
         takenAt = now;

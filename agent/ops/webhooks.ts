@@ -107,7 +107,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       if (!oldest) return false;
       remove(oldest);
       drops.unlogged += 1;
-      const now = deps.clock.now();
+      const now = deps.clock.monotonic();
       if (now - drops.loggedAt >= DROP_LOG_EVERY_MS) {
         deps.logger.warn(
           `webhook ${label}: ${MAX_QUEUED} deliveries queued (receiver slow or down); dropped ${drops.unlogged === 1 ? `delivery ${oldest.id} (${oldest.event} for job ${oldest.jobId})` : `${drops.unlogged} deliveries, the oldest first, since the last report`}`,

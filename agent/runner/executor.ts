@@ -23,6 +23,7 @@ import type { KindContext, KindRunner } from './kind.js';
 import { AttemptError, spawnGroup, type GroupProcess } from './process.js';
 import { environmentFault } from './environment-fault.js';
 import { verifyOutputs } from './verify-outputs.js';
+import type { WaitDeadlines } from '../jobs/wait-deadlines.js';
 
 type StopReason = 'cancel' | 'stall' | 'timeout' | 'shutdown';
 
@@ -64,6 +65,8 @@ export interface ExecutorDeps extends JobDeps {
   /** Called when an attempt ends, so the scheduler looks at the queue again and learns from it. */
   onAttemptEnded: (profile: string) => void;
   machine: Pick<Machine, 'observedVramMb'>;
+  /** Waits this executor sets (backoff, rechecks), held on the monotonic clock too. */
+  waits: WaitDeadlines;
 }
 
 /** What the executor needs of the job admission picked. */
@@ -89,6 +92,8 @@ type Alongside = { also?: () => void; committed?: () => void };
 
 export function createExecutor(deps: ExecutorDeps): Executor {
   const live = new Map<string, LiveAttempt>();
+  /** When each source that looked incomplete was last seen to change, on the monotonic clock (see graceLeftMs). */
+  const lastChange = new Map<string, { size: number; mtimeMs: number; at: number }>();
   const killGraceMs = () => deps.config().jobs.killGraceSeconds * 1000;
 
   const stop = async (attempt: LiveAttempt, reason: StopReason, graceMs: number) => {
@@ -104,7 +109,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       category: admit.category,
       gpuIndex: admit.placement.gpuIndex,
       encoder: admit.placement.encoder,
-      startedAt: deps.clock.now(),
+      startedAt: deps.clock.monotonic(),
       reservation,
       outboxDevice,
       treePids: [],
@@ -114,7 +119,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       processes: new Set(),
       paused: false,
       stopReason: null,
-      lastActivity: deps.clock.now(),
+      lastActivity: deps.clock.monotonic(),
       peakRss: 0,
       cpuSeconds: 0,
       done: Promise.resolve(),
@@ -132,6 +137,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const config = deps.config();
     const profile = config.profiles[candidate.profile];
     const now = deps.clock.now();
+    const startedMono = deps.clock.monotonic();
     if (!profile) {
       await finishJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` });
       return;
@@ -146,10 +152,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const grace = waiting ? incompleteGraceOf(waiting) : null;
       if (waiting?.status === 'PENDING' && grace !== null && waiting.waiting_reason?.startsWith(INCOMPLETE) && !(seen instanceof Error) && sourceChangeOf(waiting, seen) === null) {
         // Still the same bytes as when it looked incomplete: wait on, unless the grace is over (then run and decide).
-        // The grace counts from the file's mtime, which is wall-clock time, so it is measured against the wall clock.
-        const graceLeft = waiting.mtime_ms + grace - Date.now();
+        const graceLeft = graceLeftMs(waiting.id, seen, grace);
         if (graceLeft > 0) {
-          updateJobNow(deps.db, waiting.id, { run_after: now + Math.min(graceLeft, recheckMs(waiting)), updated_at: now });
+          updateJobNow(deps.db, waiting.id, { run_after: deps.waits.after(waiting.id, Math.min(graceLeft, recheckMs(waiting))), updated_at: now });
           return { skip: true as const };
         }
       }
@@ -223,11 +228,11 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           env: { ...process.env, ...options.env, ...(admit.placement.gpuIndex === null ? {} : { CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: String(admit.placement.gpuIndex) }) },
           rawStdout: true,
           onStdout: (chunk) => {
-            attempt.lastActivity = deps.clock.now();
+            attempt.lastActivity = deps.clock.monotonic();
             options.onStdout?.(chunk);
           },
           onStderrLine: (line) => {
-            attempt.lastActivity = deps.clock.now();
+            attempt.lastActivity = deps.clock.monotonic();
             deps.activity.log(row.id, 'stderr', line);
           },
         });
@@ -237,7 +242,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         return child.exited.finally(() => attempt.processes.delete(child));
       },
       progress: (p) => {
-        attempt.lastActivity = deps.clock.now();
+        attempt.lastActivity = deps.clock.monotonic();
         deps.activity.progress(row.id, p);
       },
       log: (line) => deps.activity.log(row.id, 'agent', line),
@@ -261,6 +266,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     // The attempt's last lines and progress go in the transaction of the state it ends in.
     const held = deps.activity.take(row.id);
     const ended = deps.clock.now();
+    const ranMs = deps.clock.monotonic() - startedMono;
     const removeStaging = () => (made ? fs.promises.rm(staging, { recursive: true, force: true }) : Promise.resolve());
     const cleanup = made ? [staging] : [];
     /** Writes the held activity and closes the attempt's row; runs inside the transaction of the state it ends in. */
@@ -335,8 +341,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
     if (failure?.kind === 'bad_input') {
       const grace = incompleteGraceOf(row);
-      const since = await changedSince(row);
-      const graceLeft = grace !== null && since !== null ? since + grace - Date.now() : 0;
+      const stat = grace === null ? null : await statSource(row.source_path);
+      const graceLeft = grace !== null && stat !== null && !(stat instanceof Error) ? graceLeftMs(row.id, stat, grace) : 0;
       if (graceLeft > 0) {
         await removeStaging();
         await waitIncomplete(row, failure.message, graceLeft, { also: attemptEnd('incomplete', failure), committed });
@@ -353,7 +359,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       if (retry) {
         await removeStaging();
         const jobs = deps.config().jobs;
-        const runAfter = ended + backoffDelay(number, jobs.backoffBaseSeconds * 1000, jobs.backoffMaxSeconds * 1000);
+        const runAfter = deps.waits.after(row.id, backoffDelay(number, jobs.backoffBaseSeconds * 1000, jobs.backoffMaxSeconds * 1000));
         const end = attemptEnd('failed', failure);
         const message = failure.message;
         const kind = failure.kind;
@@ -379,7 +385,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           profile: row.profile,
           job_id: row.id,
           recorded_at: ended,
-          wall_seconds: (ended - now) / 1000,
+          wall_seconds: ranMs / 1000,
           cpu_seconds: attempt.cpuSeconds || null,
           peak_rss_bytes: attempt.peakRss || null,
           peak_vram_mb: attempt.peakVramMb || null,
@@ -429,10 +435,26 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return inbox ? inbox.incompleteGraceSeconds * 1000 : null;
   }
 
-  /** When the source last changed (its mtime), or null when it cannot be read. */
-  async function changedSince(row: JobRow): Promise<number | null> {
-    const stat = await statSource(row.source_path);
-    return stat instanceof Error ? null : Math.trunc(stat.mtimeMs);
+  /**
+   * How much of the incomplete-file grace is left for a source as it is now.
+   * The grace counts from the file's last change. The first look takes the
+   * file's age from its mtime, a wall-clock time, so the age is clamped to
+   * [0, grace]: an mtime in the future or a clock step gives at most the
+   * whole grace, never an hour more. From then on the age is measured on the
+   * monotonic clock, and a change seen since starts it again.
+   */
+  function graceLeftMs(jobId: string, stat: fs.Stats, graceMs: number): number {
+    const now = deps.clock.monotonic();
+    const mtimeMs = Math.trunc(stat.mtimeMs);
+    let seen = lastChange.get(jobId);
+    if (!seen || seen.size !== stat.size || seen.mtimeMs !== mtimeMs) {
+      const age = seen ? 0 : Math.min(graceMs, Math.max(0, deps.clock.now() - mtimeMs));
+      lastChange.delete(jobId);
+      if (lastChange.size >= 10_000) lastChange.delete(lastChange.keys().next().value!);
+      seen = { size: stat.size, mtimeMs, at: now - age };
+      lastChange.set(jobId, seen);
+    }
+    return seen.at + graceMs - now;
   }
 
   /**
@@ -443,9 +465,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * unreadable, it is bad input).
    */
   async function waitIncomplete(row: JobRow, why: string, graceLeftMs: number, alongside: Alongside): Promise<void> {
-    // The grace ends by the wall clock: it counts from the file's mtime.
-    const graceEnds = Date.now() + graceLeftMs;
-    await waitWithoutAttempt(row, deps.clock.now() + Math.min(graceLeftMs, recheckMs(row)), incompleteReason(why, graceEnds), alongside);
+    const graceEnds = deps.clock.now() + graceLeftMs;
+    await waitWithoutAttempt(row, Math.min(graceLeftMs, recheckMs(row)), incompleteReason(why, graceEnds), alongside);
     deps.logger.warn(`job ${row.id}: file looks incomplete (${why}); waiting for the writer`, { job: row.id, inbox: row.inbox_path });
     deps.activity.log(row.id, 'agent', `file looks incomplete: ${why}; waiting for the file to change (until ${new Date(graceEnds).toISOString()})`);
   }
@@ -457,15 +478,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * below minFreeDiskMb, so a full disk is not hammered.
    */
   async function waitEnvironment(row: JobRow, fault: string, alongside: Alongside): Promise<void> {
-    const retryAt = deps.clock.now() + Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
-    await waitWithoutAttempt(row, retryAt, `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`, alongside);
+    const waitMs = Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
+    const retryAt = deps.clock.now() + waitMs;
+    await waitWithoutAttempt(row, waitMs, `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`, alongside);
     deps.logger.warn(`job ${row.id}: ${fault}; the job waits (no attempt used up)`, { job: row.id, inbox: row.inbox_path });
     deps.activity.log(row.id, 'agent', `${fault}; waiting, no attempt used up`);
   }
 
-  /** Back to PENDING until `runAfter` with `reason`, giving back the attempt this run took. */
-  async function waitWithoutAttempt(row: JobRow, runAfter: number, reason: string, alongside: Alongside): Promise<void> {
+  /** Back to PENDING for `waitMs` with `reason`, giving back the attempt this run took. */
+  async function waitWithoutAttempt(row: JobRow, waitMs: number, reason: string, alongside: Alongside): Promise<void> {
     const now = deps.clock.now();
+    const runAfter = deps.waits.after(row.id, waitMs);
     const job = await statementsOf(deps.db).write(() => {
       alongside.also?.();
       const current = getJobRowNow(deps.db, row.id);
@@ -507,7 +530,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         status: 'PENDING',
         size_bytes: size,
         mtime_ms: mtime,
-        run_after: now + waitMs,
+        run_after: deps.waits.after(row.id, waitMs),
         attempts: attemptStarted && current ? current.attempts - 1 : current?.attempts ?? row.attempts,
         progress: null,
         waiting_reason: `${reason}; waiting for it to settle`,
@@ -522,10 +545,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   /** Stall and timeout checks, plus CPU and RSS samples of the attempt's processes. Returns its stopper. */
   function startWatchdog(attempt: LiveAttempt, stallMs: number, timeoutMs: number): () => void {
-    const startedAt = deps.clock.now();
+    const startedAt = deps.clock.monotonic();
     const tickMs = Math.min(1000, Math.max(250, stallMs / 4));
     const tick = async () => {
-      const now = deps.clock.now();
+      const now = deps.clock.monotonic();
       if (attempt.paused) attempt.lastActivity = now;
       if (now - attempt.lastActivity > stallMs) void stop(attempt, 'stall', killGraceMs());
       else if (timeoutMs > 0 && now - startedAt > timeoutMs) void stop(attempt, 'timeout', killGraceMs());
@@ -574,7 +597,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const attempt = live.get(jobId);
       if (!attempt) return false;
       attempt.paused = false;
-      attempt.lastActivity = deps.clock.now();
+      attempt.lastActivity = deps.clock.monotonic();
       for (const p of attempt.processes) p.resume();
       return true;
     },
@@ -590,9 +613,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       await Promise.all(attempts.map((a) => a.done));
     },
     async drain(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (live.size > 0 && Date.now() < deadline) {
-        await Promise.race([Promise.all([...live.values()].map((a) => a.done)), new Promise((r) => setTimeout(r, Math.max(0, Math.min(250, deadline - Date.now()))))]);
+      const deadline = performance.now() + timeoutMs;
+      while (live.size > 0 && performance.now() < deadline) {
+        await Promise.race([Promise.all([...live.values()].map((a) => a.done)), new Promise((r) => setTimeout(r, Math.max(0, Math.min(250, deadline - performance.now()))))]);
       }
       return live.size === 0;
     },

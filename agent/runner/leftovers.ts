@@ -78,8 +78,8 @@ export async function killLeftoverProcesses(folders: readonly string[], timeoutM
       // Ended meanwhile, or not ours to kill (reported by the wait below).
     }
   }
-  const deadline = Date.now() + timeoutMs;
-  while (leftovers.some((p) => isAlive(p.pid)) && Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (leftovers.some((p) => isAlive(p.pid)) && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return leftovers.map((p) => ({ ...p, survived: isAlive(p.pid) }));

@@ -70,7 +70,7 @@ export function createGpuSampler(options: GpuSamplerOptions): GpuSampler {
   const logger = options.logger ?? silentLogger;
   const idleIntervalMs = options.idleIntervalMs ?? 30_000;
   const runner = createNvidiaSmiRunner({ timeoutMs: options.timeoutMs, env: options.env, clock });
-  let snapshot: GpuSnapshot = { at: 0, ok: false, stale: true, error: 'not sampled yet', gpus: [] };
+  let snapshot: GpuSnapshot = { at: 0, takenAt: Number.NEGATIVE_INFINITY, ok: false, stale: true, error: 'not sampled yet', gpus: [] };
   let active = false;
   let running = false;
   let cancelTick: (() => void) | null = null;
@@ -89,6 +89,7 @@ export function createGpuSampler(options: GpuSamplerOptions): GpuSampler {
 
   async function take(full: boolean): Promise<GpuSnapshot> {
     const at = clock.now();
+    const takenAt = clock.monotonic();
     let parsed: GpuParseResult;
     if (full) {
       const xml = await runner.run(['-q', '-x']);
@@ -102,7 +103,7 @@ export function createGpuSampler(options: GpuSamplerOptions): GpuSampler {
       const cards = apps.ok ? await runner.run(QUERY_GPU_ARGS) : apps;
       parsed = !apps.ok ? apps : !cards.ok ? cards : parseNvidiaSmiCsv(cards.stdout, apps.stdout);
     }
-    return parsed.ok ? { at, ok: true, stale: false, error: null, gpus: parsed.gpus } : { at, ok: false, stale: true, error: parsed.error, gpus: [] };
+    return parsed.ok ? { at, takenAt, ok: true, stale: false, error: null, gpus: parsed.gpus } : { at, takenAt, ok: false, stale: true, error: parsed.error, gpus: [] };
   }
 
   function record(next: GpuSnapshot): void {
@@ -125,7 +126,7 @@ export function createGpuSampler(options: GpuSamplerOptions): GpuSampler {
     const before = inFlight?.promise ?? Promise.resolve(snapshot);
     const promise = before
       .then(() => take(full))
-      .catch((error: unknown): GpuSnapshot => ({ at: clock.now(), ok: false, stale: true, error: `GPU sampler failed: ${coerceError(error).message}`, gpus: [] }))
+      .catch((error: unknown): GpuSnapshot => ({ at: clock.now(), takenAt: clock.monotonic(), ok: false, stale: true, error: `GPU sampler failed: ${coerceError(error).message}`, gpus: [] }))
       .then((next) => {
         record(next);
         if (inFlight?.promise === promise) inFlight = null;
@@ -161,7 +162,7 @@ export function createGpuSampler(options: GpuSamplerOptions): GpuSampler {
     latest() {
       // The loop is clearly behind once two periods plus a call's time limit
       // have passed without a new sample: its figures no longer describe the card.
-      const tooOld = clock.now() - snapshot.at > 2 * period() + options.timeoutMs;
+      const tooOld = clock.monotonic() - snapshot.takenAt > 2 * period() + options.timeoutMs;
       return tooOld && !snapshot.stale ? { ...snapshot, stale: true } : snapshot;
     },
     sampleNow(request) {
@@ -171,7 +172,7 @@ export function createGpuSampler(options: GpuSamplerOptions): GpuSampler {
       if (value === active) return;
       active = value;
       // Work just arrived: sample at once if the last one is older than the fast period.
-      if (running && !inFlight) schedule(Math.max(0, snapshot.at + period() - clock.now()));
+      if (running && !inFlight) schedule(Math.max(0, snapshot.takenAt + period() - clock.monotonic()));
     },
   };
 }

@@ -39,8 +39,10 @@ export interface GpuState {
 }
 
 export interface GpuSnapshot {
-  /** Epoch ms when the sample was started: anything started after it may not show in it. */
+  /** Epoch ms when the sample was started (for people: the console shows it). */
   at: number;
+  /** The same moment on the monotonic clock: its age, and whether an attempt started after it (then it may not show in it). */
+  takenAt: number;
   ok: boolean;
   stale: boolean;
   /** Why the snapshot is not ok, in words for an operator; null when ok. */

@@ -18,6 +18,8 @@ import { cpuBusyShare, parseMeminfo, parseProcStat, type CpuTimes } from './proc
 export interface SystemSnapshot {
   /** Epoch ms of the later /proc/stat read. */
   at: number;
+  /** The same moment on the monotonic clock (attempts started after it are not in its figures). */
+  takenAt: number;
   /** CPUs this process may use. */
   cores: number;
   /** Busy share of all CPUs since the previous read (0–1); null until two reads exist. */
@@ -52,27 +54,31 @@ export function createSystemSampler(options: SystemSamplerOptions = {}): SystemS
   const intervalMs = options.intervalMs ?? 2000;
   const cores = os.availableParallelism();
   let previous: CpuTimes | null = null;
-  let snapshot: SystemSnapshot = { at: 0, cores, cpuBusyShare: null, memTotalMb: 0, memAvailableMb: 0, error: 'not sampled yet' };
+  let snapshot: SystemSnapshot = { at: 0, takenAt: Number.NEGATIVE_INFINITY, cores, cpuBusyShare: null, memTotalMb: 0, memAvailableMb: 0, error: 'not sampled yet' };
   let cancel: (() => void) | null = null;
   let inFlight: Promise<SystemSnapshot> | null = null;
 
   const wait = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
   async function read(): Promise<SystemSnapshot> {
+    let at = clock.now();
+    let takenAt = clock.monotonic();
     try {
       let times = parseProcStat(await fs.readFile(path.join(proc, 'stat'), 'utf8'));
       if (times && !previous) {
         previous = times;
         await wait(options.firstSpanMs ?? 100);
+        at = clock.now();
+        takenAt = clock.monotonic();
         times = parseProcStat(await fs.readFile(path.join(proc, 'stat'), 'utf8'));
       }
       const memory = parseMeminfo(await fs.readFile(path.join(proc, 'meminfo'), 'utf8'));
-      if (!times || !memory) return { ...snapshot, at: clock.now(), cpuBusyShare: null, error: 'unexpected /proc/stat or /proc/meminfo content' };
+      if (!times || !memory) return { ...snapshot, at, takenAt, cpuBusyShare: null, error: 'unexpected /proc/stat or /proc/meminfo content' };
       const share = previous ? cpuBusyShare(previous, times) : null;
       previous = times;
-      return { at: clock.now(), cores, cpuBusyShare: share, ...memory, error: null };
+      return { at, takenAt, cores, cpuBusyShare: share, ...memory, error: null };
     } catch (error) {
-      return { ...snapshot, at: clock.now(), cpuBusyShare: null, error: `cannot read ${proc}: ${coerceError(error).message}` };
+      return { ...snapshot, at, takenAt, cpuBusyShare: null, error: `cannot read ${proc}: ${coerceError(error).message}` };
     }
   }
 

@@ -69,6 +69,7 @@ export interface RunningAttempt {
   category: Category;
   gpuIndex: number | null;
   encoder: 'cpu' | 'nvenc';
+  /** On the monotonic clock, like the samples' times it is compared with. */
   startedAt: number;
   reservation: Needs;
   /** VRAM the latest GPU sample shows its processes using; 0 when not (yet) seen. */
@@ -92,11 +93,11 @@ export interface GpuSample {
 export interface Samples {
   /** Usable GPU figures; empty when there is no GPU or the sample is not trustworthy. */
   gpus: readonly GpuSample[];
-  /** When the GPU sample was taken (attempts started after it are not in it). */
+  /** When the GPU sample was taken, on the monotonic clock (attempts started after it are not in it). */
   gpuAt: number;
   /** Why GPU work cannot be admitted (no GPU, stale or failing sample); null when the sample is good. */
   gpuProblem: string | null;
-  /** Host CPU and memory; null when unknown (no CPU or memory check then). */
+  /** Host CPU and memory (`at` on the monotonic clock); null when unknown (no CPU or memory check then). */
   system: { at: number; cores: number; cpuBusyPercent: number; memAvailableMb: number } | null;
   /** Free MB per outbox filesystem. */
   disks: Readonly<Record<string, { freeMb: number; path: string }>>;

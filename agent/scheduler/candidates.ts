@@ -34,7 +34,7 @@ const COSMETIC = new Set(['waiting_reason', 'eta_seconds', 'updated_at', 'progre
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export interface CandidateWindow {
-  /** The held candidates that are not `busy`, read again first when needed. */
+  /** The held candidates that are not `busy`, read again first when needed; `now` on the monotonic clock. */
   rows(now: number, busy: (id: string) => boolean): CandidateRow[];
   /** Whether the last read held every pending job (no page limit was hit). */
   complete(): boolean;

@@ -27,6 +27,7 @@ export interface Machine {
   /** Whether someone watches the GPU live (a console subscribed): fast sampling too. */
   setGpuWatched(watched: boolean): void;
   /** Re-reads outbox free space if it is older than a couple of seconds. */
+  /** Reads free space again if the last look is older than DISK_EVERY_MS; `now` on the monotonic clock. */
   refreshDisks(now: number): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -35,7 +36,7 @@ export interface Machine {
 export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler; system: SystemSampler; ffmpegHasNvenc: boolean }): Machine {
   const devices = new Map<string, string>();
   let disks: Record<string, { freeMb: number; path: string }> = {};
-  let disksAt = 0;
+  let disksAt = Number.NEGATIVE_INFINITY;
   let gpuWork = false;
   let gpuWatched = false;
 
@@ -53,7 +54,7 @@ export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler
       const system = deps.system.latest();
       const gpuProblem = snapshot.ok && !snapshot.stale ? (snapshot.gpus.length === 0 ? 'nvidia-smi lists no GPU' : null) : `GPU sample not usable (${snapshot.error ?? 'stale'})`;
       return {
-        gpuAt: snapshot.at,
+        gpuAt: snapshot.takenAt,
         gpuProblem: gpuProblem === null ? null : snapshot.error?.includes('not found') ? 'nvidia-smi not found' : gpuProblem,
         gpus:
           gpuProblem === null
@@ -72,7 +73,7 @@ export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler
             : [],
         system:
           system.error === null && system.cpuBusyShare !== null
-            ? { at: system.at, cores: system.cores, cpuBusyPercent: system.cpuBusyShare * 100, memAvailableMb: system.memAvailableMb }
+            ? { at: system.takenAt, cores: system.cores, cpuBusyPercent: system.cpuBusyShare * 100, memAvailableMb: system.memAvailableMb }
             : null,
         disks,
       };
@@ -112,7 +113,7 @@ export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler
     async start() {
       deps.system.start();
       deps.gpu.start();
-      await Promise.all([deps.system.sampleNow(), deps.gpu.sampleNow(), this.refreshDisks(Date.now())]);
+      await Promise.all([deps.system.sampleNow(), deps.gpu.sampleNow(), this.refreshDisks(performance.now())]);
     },
     async stop() {
       await Promise.all([deps.gpu.stop(), deps.system.stop()]);

@@ -15,6 +15,7 @@ import { decideAdmissions, type QueuedJob } from './admission.js';
 import { createCandidateWindow } from './candidates.js';
 import type { Estimator } from './estimates.js';
 import type { Machine } from './machine.js';
+import type { WaitDeadlines } from '../jobs/wait-deadlines.js';
 
 /** How many pending jobs one pass looks at (plus the oldest fifth as many); the rest keep their last reason. */
 const CANDIDATES = 200;
@@ -49,6 +50,8 @@ export interface SchedulerDeps extends JobDeps {
   executor: Executor;
   machine: Machine;
   estimator: Estimator;
+  /** The executor's own waits, read through it so that a wall-clock step does not move them. */
+  waits: WaitDeadlines;
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
@@ -125,9 +128,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     // counts in `running`. Offered again, it would be started twice, and with a
     // full candidate page this loop would admit it over and over without ever
     // yielding to the I/O that lets it start.
-    const rows = candidates.rows(now, (id) => deps.executor.isLive(id));
+    const rows = candidates.rows(deps.clock.monotonic(), (id) => deps.executor.isLive(id));
     const byId = new Map(rows.map((r) => [r.id, r]));
-    await deps.machine.refreshDisks(now);
+    await deps.machine.refreshDisks(deps.clock.monotonic());
     const queue = rows.map((r) => toQueued(r, deps));
     const running = deps.executor.running();
     const decision = decideAdmissions(
@@ -247,7 +250,7 @@ function toQueued(row: CandidateRow, deps: SchedulerDeps): QueuedJob {
     category: row.category as QueuedJob['category'],
     priority: row.priority,
     createdAt: row.created_at,
-    runAfter: row.run_after,
+    runAfter: deps.waits.runAfter(row.id, row.run_after),
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     encoder: profile?.kind === 'transcode' ? profile.encoder : null,

@@ -30,7 +30,7 @@ describe('live hub', () => {
 
   it('switches fast GPU sampling on with the first appliance subscriber and off after the last', async () => {
     const calls: boolean[] = [];
-    const gpu = { setActive: (active: boolean) => calls.push(active), latest: () => ({ at: 0, ok: false, stale: true, error: 'none', gpus: [] }) } as unknown as GpuSampler;
+    const gpu = { setActive: (active: boolean) => calls.push(active), latest: () => ({ at: 0, takenAt: Number.NEGATIVE_INFINITY, ok: false, stale: true, error: 'none', gpus: [] }) } as unknown as GpuSampler;
     const machine = createMachine({ config: () => ({ resources: { gpu: { nvencSessions: 'auto' } }, inboxes: [] }) as never, gpu, system: createQuietSystemSampler(), ffmpegHasNvenc: false });
     const hub = createLiveHub({ events: createEventBus(), queries: {} as JobQueries, logger: silentLogger, applianceState: () => ({ n: 1 }), intervalMs: 60_000, onWatching: machine.setGpuWatched });
     const a = hub.appliance();

@@ -34,6 +34,7 @@ import { silentLogger } from '../../agent/logger.js';
 import type { MediaTools } from '../../agent/media/locate.js';
 import { createActivityBuffer } from '../../agent/runner/activity.js';
 import { createExecutor, type Executor } from '../../agent/runner/executor.js';
+import { createWaitDeadlines } from '../../agent/jobs/wait-deadlines.js';
 import type { KindRunner } from '../../agent/runner/kind.js';
 import { runKind } from '../../agent/runner/kinds/index.js';
 import { createEstimator } from '../../agent/scheduler/estimates.js';
@@ -141,17 +142,18 @@ async function buildQueue(runner: Runner, concurrency: number) {
     samples: () => ({ gpus: [], gpuAt: 0, gpuProblem: 'not sampled in this benchmark', system: null, disks: {} }),
     outboxDevice: () => null,
     observedVramMb: () => 0,
-    gpuSnapshot: () => ({ at: 0, ok: false, stale: true, error: 'not sampled in this benchmark', gpus: [] }),
-    systemSnapshot: () => ({ at: 0, cores: 1, cpuBusyShare: null, memTotalMb: 0, memAvailableMb: 0, error: 'not sampled in this benchmark' }),
+    gpuSnapshot: () => ({ at: 0, takenAt: Number.NEGATIVE_INFINITY, ok: false, stale: true, error: 'not sampled in this benchmark', gpus: [] }),
+    systemSnapshot: () => ({ at: 0, takenAt: Number.NEGATIVE_INFINITY, cores: 1, cpuBusyShare: null, memTotalMb: 0, memAvailableMb: 0, error: 'not sampled in this benchmark' }),
     setGpuActive: () => undefined,
     setGpuWatched: () => undefined,
     refreshDisks: async () => undefined,
     start: async () => undefined,
     stop: async () => undefined,
   };
-  const real = createExecutor({ ...deps, tools: NO_TOOLS, runKind: runner === 'queue-only' ? noop : runner.runKind, activity, machine, onAttemptEnded: () => poke() });
+  const waits = createWaitDeadlines(deps.clock);
+  const real = createExecutor({ ...deps, waits, tools: NO_TOOLS, runKind: runner === 'queue-only' ? noop : runner.runKind, activity, machine, onAttemptEnded: () => poke() });
   const executor = runner === 'queue-only' ? queueOnly(real, deps, () => poke()) : real;
-  const scheduler: Scheduler = createScheduler({ ...deps, executor, machine, estimator: createEstimator(database.db) });
+  const scheduler: Scheduler = createScheduler({ ...deps, executor, machine, estimator: createEstimator(database.db), waits });
   poke = scheduler.poke;
   const service = createJobService({ ...deps, executor, scheduler });
   const outbox = path.join(config.dataDir, 'outbox', 'job');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { SystemSampler, SystemSnapshot } from '../../agent/samplers/system-sampler.js';
 
 export function createQuietSystemSampler(overrides: Partial<SystemSnapshot> = {}): SystemSampler {
-  const snapshot = (): SystemSnapshot => ({ at: Date.now(), cores: 8, cpuBusyShare: 0.05, memTotalMb: 32_000, memAvailableMb: 24_000, error: null, ...overrides });
+  const snapshot = (): SystemSnapshot => ({ at: Date.now(), takenAt: performance.now(), cores: 8, cpuBusyShare: 0.05, memTotalMb: 32_000, memAvailableMb: 24_000, error: null, ...overrides });
   return {
     start() {},
     async stop() {},
