@@ -18,6 +18,16 @@ import { INBOX_WORK_FOLDER, RESULT_FOLDERS, STAGING_FOLDER } from '../jobs/paths
 import { claimFile } from './claim.js';
 import { createLimiter } from './limiter.js';
 import { createOpenWriters, type OpenWriters } from './open-writers.js';
+import { watchResultFolder, type ResultWatch } from './result-watch.js';
+
+/** Result folders whose files a writer may still be filling (a cancelled job's source was taken whole). */
+const LATE_WRITE_FOLDERS: readonly string[] = ['done', 'failed'];
+const UNWATCHED_RESULT_FOLDERS = RESULT_FOLDERS.filter((f) => !LATE_WRITE_FOLDERS.includes(f));
+
+function closeResults(inbox: WatchedInbox): void {
+  for (const watch of inbox.results.values()) watch.close();
+  inbox.results.clear();
+}
 
 /** Names a writer uses while a file is incomplete, and lock files. */
 const TEMP_NAME = /(\.(part|partial|tmp|temp|crdownload|download|filepart|swp)|~)$|^\.~lock|^~\$/i;
@@ -60,6 +70,8 @@ interface WatchedInbox {
   /** Paths refused, with the reason, so each is logged once. */
   refused: Map<string, string>;
   error: string | null;
+  /** done/ and failed/, watched for files that change after their job (see result-watch.ts). */
+  results: Map<string, ResultWatch>;
 }
 
 /**
@@ -186,18 +198,29 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
       usePolling: inbox.config.poll,
       interval: inbox.config.pollIntervalMs,
       binaryInterval: inbox.config.pollIntervalMs,
-      ignored: (p: string) => p !== root && path.dirname(p) === root && [...RESULT_FOLDERS, STAGING_FOLDER, INBOX_WORK_FOLDER].includes(path.basename(p)),
+      // done/ and failed/ are seen (depth 0: as folders only) so that they can be watched for late writes.
+      ignored: (p: string) => p !== root && path.dirname(p) === root && [...UNWATCHED_RESULT_FOLDERS, STAGING_FOLDER, INBOX_WORK_FOLDER].includes(path.basename(p)),
     });
     inbox.watcher = watcher;
     watcher.on('add', (p) => void consider(inbox, p));
     watcher.on('change', (p) => void consider(inbox, p));
     watcher.on('addDir', (p) => {
-      if (p !== root) void consider(inbox, p);
+      if (p === root) return;
+      if (LATE_WRITE_FOLDERS.includes(path.basename(p)) && path.dirname(p) === root) {
+        if (!inbox.results.has(p)) {
+          const watch = watchResultFolder(p, root, deps.logger);
+          if (watch) inbox.results.set(p, watch);
+        }
+        return;
+      }
+      void consider(inbox, p);
     });
     watcher.on('unlink', (p) => untrack(inbox, p));
     watcher.on('unlinkDir', (p) => {
       if (p === root) setError(inbox, 'the folder was removed');
       inbox.refused.delete(p);
+      inbox.results.get(p)?.close();
+      inbox.results.delete(p);
     });
     watcher.on('error', (error) => setError(inbox, `watch error: ${coerceError(error).message}`));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
@@ -210,6 +233,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
     if (!inbox.watcher || inbox.error) {
       await inbox.watcher?.close();
       inbox.watcher = null;
+      closeResults(inbox);
       await open(inbox);
       if (!inbox.watcher) return;
     }
@@ -234,6 +258,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
   const close = async (inbox: WatchedInbox) => {
     for (const t of inbox.tracked.values()) t.cancel();
     inbox.tracked.clear();
+    closeResults(inbox);
     await inbox.watcher?.close();
     inbox.watcher = null;
   };
@@ -261,7 +286,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
     }
     for (const config of wanted.values()) {
       if (inboxes.has(config.path)) continue;
-      const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null };
+      const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null, results: new Map() };
       inboxes.set(config.path, inbox);
       await open(inbox);
       if (inbox.watcher && !inbox.error) deps.logger.info(`watching inbox ${config.path} (profile ${config.profile}), added by a config reload`, { inbox: config.path });
@@ -280,7 +305,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
       stopped = false;
       openWriters = createOpenWriters(deps.config().inboxes.map((i) => i.path));
       for (const config of deps.config().inboxes) {
-        const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null };
+        const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null, results: new Map() };
         inboxes.set(config.path, inbox);
         await open(inbox);
       }
@@ -297,6 +322,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
       for (const inbox of inboxes.values()) {
         for (const t of inbox.tracked.values()) t.cancel();
         await inbox.watcher?.close();
+        closeResults(inbox);
       }
       await claims.idle();
       inboxes.clear();
