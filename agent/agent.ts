@@ -97,7 +97,7 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
       // The sampler logs its own errors and recoveries; here they only become events.
       onEvent: (event) => events.emit(event.type, { message: event.message }),
     });
-  const machine = createMachine({ config: () => config, gpu, system: options.samplers?.system ?? createSystemSampler({ clock }), ffmpegHasNvenc: tools.encoders.has('h264_nvenc') });
+  const machine = createMachine({ logger, config: () => config, gpu, system: options.samplers?.system ?? createSystemSampler({ clock }), ffmpegHasNvenc: tools.encoders.has('h264_nvenc') });
   const database = await openDatabase(databaseFile(config));
   const deps: JobDeps = { db: database.db, config: () => config, events, logger, clock };
   const activity = createActivityBuffer({ db: database.db, events, logger, now: clock.now, maxLogLines: config.jobs.maxLogLines });

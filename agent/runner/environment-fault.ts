@@ -46,6 +46,11 @@ export function faultCode(error: unknown): FaultCode | null {
  * an unreadable input is not mistaken for a broken outbox.
  */
 export async function environmentFault(error: unknown, places: readonly Place[]): Promise<string | null> {
+  return (await environmentFaultAt(error, places))?.message ?? null;
+}
+
+/** As environmentFault, with the place it names. */
+export async function environmentFaultAt(error: unknown, places: readonly Place[]): Promise<{ place: Place; message: string } | null> {
   const errorPath = (error as { path?: unknown } | null)?.path;
   const named = typeof errorPath === 'string' ? places.find((p) => errorPath === p.path || errorPath.startsWith(p.path + path.sep)) : undefined;
   const code = faultCode(error);
@@ -53,22 +58,28 @@ export async function environmentFault(error: unknown, places: readonly Place[])
     // Any other errno error on one of our places (mkdir of a staging folder on a read-only mount reports ENOENT): look at the place itself.
     if (named === undefined || errnoCode(error) === undefined) return null;
     const problem = await checkPlace(named.path);
-    return problem === null ? null : describe(named, problem.code, problem.freeMb);
+    return problem === null ? null : { place: named, message: describe(named, problem.code, problem.freeMb) };
   }
   const candidates = named ? [named, ...places.filter((p) => p !== named)] : places;
   for (const place of candidates) {
     const problem = await checkPlace(place.path);
     if (problem === null && !(named === place && (code === 'ENOSPC' || code === 'EDQUOT'))) continue;
-    return describe(place, problem?.code ?? code, problem?.freeMb ?? (await freeMb(place.path)));
+    return { place, message: describe(place, problem?.code ?? code, problem?.freeMb ?? (await freeMb(place.path))) };
   }
   // ENOSPC names no path on ffmpeg's stderr; the partial output is still there, so the place that ran out is
   // (nearly) full. Space elsewhere (a command's /tmp) is not ours to name: that stays a transient failure.
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     const free = await Promise.all(places.map(async (p) => ({ place: p, mb: await freeMb(p.path) })));
     const fullest = free.filter((f) => f.mb !== null && f.mb < NEARLY_FULL_MB).sort((a, b) => a.mb! - b.mb!)[0];
-    if (fullest) return describe(fullest.place, code, fullest.mb);
+    if (fullest) return { place: fullest.place, message: describe(fullest.place, code, fullest.mb) };
   }
   return null;
+}
+
+/** What keeps a file from being written at `place` now (a sentence as above), or null when a test write works. */
+export async function placeProblem(place: Place): Promise<string | null> {
+  const problem = await checkPlace(place.path).catch(() => null);
+  return problem === null ? null : describe(place, problem.code, problem.freeMb);
 }
 
 function describe(place: Place, code: FaultCode | 'ENOENT', free: number | null): string {

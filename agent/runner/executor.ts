@@ -21,7 +21,7 @@ import { backoffDelay } from '../scheduler/backoff.js';
 import type { ActivityBuffer } from './activity.js';
 import type { KindContext, KindRunner } from './kind.js';
 import { AttemptError, spawnGroup, type GroupProcess } from './process.js';
-import { environmentFault } from './environment-fault.js';
+import { environmentFaultAt } from './environment-fault.js';
 import { verifyOutputs } from './verify-outputs.js';
 import type { WaitDeadlines } from '../jobs/wait-deadlines.js';
 
@@ -64,7 +64,7 @@ export interface ExecutorDeps extends JobDeps {
   activity: ActivityBuffer;
   /** Called when an attempt ends, so the scheduler looks at the queue again and learns from it. */
   onAttemptEnded: (profile: string) => void;
-  machine: Pick<Machine, 'observedVramMb'>;
+  machine: Pick<Machine, 'observedVramMb' | 'holdOutbox'>;
   /** Waits this executor sets (backoff, rechecks), held on the monotonic clock too. */
   waits: WaitDeadlines;
 }
@@ -330,11 +330,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         { label: 'outbox', path: row.outbox },
         { label: 'work area', path: path.dirname(row.source_path) },
       ];
-      const fault = await environmentFault(thrown ?? failure, places).catch(() => null);
+      const fault = await environmentFaultAt(thrown ?? failure, places).catch(() => null);
       if (fault) {
         // Partial outputs go; on a read-only outbox there may be nothing to remove, or no way to.
         await removeStaging().catch((error) => deps.logger.warn(`job ${row.id}: cannot remove ${staging}: ${coerceError(error).message}`, { job: row.id }));
-        await waitEnvironment(row, fault, { also: attemptEnd('environment', failure), committed });
+        // The other jobs for that outbox need not each find out by trying.
+        if (fault.place.label === 'outbox') deps.machine.holdOutbox(row.outbox, fault.message);
+        await waitEnvironment(row, fault.message, { also: attemptEnd('environment', failure), committed });
         return;
       }
     }

@@ -9,6 +9,8 @@ import type { GpuSampler } from '../samplers/gpu-sampler.js';
 import type { GpuSnapshot } from '../samplers/gpu-snapshot.js';
 import { freeDiskMb, type SystemSampler, type SystemSnapshot } from '../samplers/system-sampler.js';
 import type { Samples } from './admission.js';
+import type { Logger } from '../logger.js';
+import { placeProblem } from '../runner/environment-fault.js';
 
 /** How often outbox free space is read (statfs is cheap, but not per pass). */
 const DISK_EVERY_MS = 2000;
@@ -26,15 +28,26 @@ export interface Machine {
   setGpuActive(active: boolean): void;
   /** Whether someone watches the GPU live (a console subscribed): fast sampling too. */
   setGpuWatched(watched: boolean): void;
-  /** Re-reads outbox free space if it is older than a couple of seconds. */
-  /** Reads free space again if the last look is older than DISK_EVERY_MS; `now` on the monotonic clock. */
+  /**
+   * Reads free space again if the last look is older than DISK_EVERY_MS, and
+   * tries each held outbox once more (see holdOutbox); `now` on the monotonic clock.
+   */
   refreshDisks(now: number): Promise<void>;
+  /**
+   * A job could not write to `outbox` (read-only, no permission, over quota,
+   * full, missing): admission sends it no more work until a test write there
+   * works again. `problem` is the sentence jobs show while they wait.
+   */
+  holdOutbox(outbox: string, problem: string): void;
+  /** Why no work goes to `outbox` now, or null. */
+  outboxProblem(outbox: string): string | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler; system: SystemSampler; ffmpegHasNvenc: boolean }): Machine {
+export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler; system: SystemSampler; ffmpegHasNvenc: boolean; logger: Logger }): Machine {
   const devices = new Map<string, string>();
+  const held = new Map<string, string>();
   let disks: Record<string, { freeMb: number; path: string }> = {};
   let disksAt = Number.NEGATIVE_INFINITY;
   let gpuWork = false;
@@ -109,7 +122,21 @@ export function createMachine(deps: { config: () => SpoolConfig; gpu: GpuSampler
         next[String(d.device)] ??= { freeMb: d.freeMb, path: d.path };
       }
       disks = next;
+      for (const [outbox, was] of [...held]) {
+        const problem = await placeProblem({ label: 'outbox', path: outbox });
+        if (problem === null) {
+          held.delete(outbox);
+          deps.logger.info(`outbox ${outbox} can be written again (was: ${was}); its jobs run again`);
+        } else {
+          held.set(outbox, problem);
+        }
+      }
     },
+    holdOutbox(outbox, problem) {
+      if (!held.has(outbox)) deps.logger.warn(`${problem}: no more work goes there until a test write works (tried every ${DISK_EVERY_MS / 1000} s)`);
+      held.set(outbox, problem);
+    },
+    outboxProblem: (outbox) => held.get(outbox) ?? null,
     async start() {
       deps.system.start();
       deps.gpu.start();

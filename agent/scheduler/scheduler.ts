@@ -131,7 +131,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const rows = candidates.rows(deps.clock.monotonic(), (id) => deps.executor.isLive(id));
     const byId = new Map(rows.map((r) => [r.id, r]));
     await deps.machine.refreshDisks(deps.clock.monotonic());
-    const queue = rows.map((r) => toQueued(r, deps));
+    // An outbox a job could not write to gets no work until a test write there works.
+    const heldOut: { jobId: string; reason: string }[] = [];
+    const open = rows.filter((r) => {
+      const problem = deps.machine.outboxProblem(r.outbox);
+      if (problem !== null) heldOut.push({ jobId: r.id, reason: `${problem}; no work goes there until it can be written (Spool tries every few seconds)` });
+      return problem === null;
+    });
+    const queue = open.map((r) => toQueued(r, deps));
     const running = deps.executor.running();
     const decision = decideAdmissions(
       queue,
@@ -168,7 +175,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       await finishJob(deps, jobId, { status: 'FAILED', errorKind: 'dependency', error: `${reason}; retry that job, then this one` });
     }
     const reasonWrites: { jobId: string; reason: string; eta: number | null }[] = [];
-    for (const { jobId, reason } of decision.wait) {
+    for (const { jobId, reason } of [...decision.wait, ...heldOut]) {
       if (reasons.get(jobId) === reason) continue;
       reasons.set(jobId, reason);
       const row = byId.get(jobId);
@@ -197,7 +204,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     if (reasons.size > 10_000) reasons.clear();
     // Jobs waiting on the machine (VRAM, NVENC, CPU, disk) are looked at
     // again on the next sample rather than only on the next event.
-    const onMachine = decision.wait.some((w) => MACHINE_REASON.test(w.reason));
+    const onMachine = heldOut.length > 0 || decision.wait.some((w) => MACHINE_REASON.test(w.reason));
     const next = onMachine ? now + config.resources.gpu.sampleIntervalMs : now + IDLE_PASS_MS;
     schedule(Math.min(decision.wakeAt ?? Infinity, next));
     if (!candidates.complete() && decision.admit.length > 0) again = true;

@@ -31,7 +31,7 @@ describe('live hub', () => {
   it('switches fast GPU sampling on with the first appliance subscriber and off after the last', async () => {
     const calls: boolean[] = [];
     const gpu = { setActive: (active: boolean) => calls.push(active), latest: () => ({ at: 0, takenAt: Number.NEGATIVE_INFINITY, ok: false, stale: true, error: 'none', gpus: [] }) } as unknown as GpuSampler;
-    const machine = createMachine({ config: () => ({ resources: { gpu: { nvencSessions: 'auto' } }, inboxes: [] }) as never, gpu, system: createQuietSystemSampler(), ffmpegHasNvenc: false });
+    const machine = createMachine({ config: () => ({ resources: { gpu: { nvencSessions: 'auto' } }, inboxes: [] }) as never, gpu, system: createQuietSystemSampler(), ffmpegHasNvenc: false, logger: silentLogger });
     const hub = createLiveHub({ events: createEventBus(), queries: {} as JobQueries, logger: silentLogger, applianceState: () => ({ n: 1 }), intervalMs: 60_000, onWatching: machine.setGpuWatched });
     const a = hub.appliance();
     const b = hub.appliance();

@@ -147,6 +147,8 @@ async function buildQueue(runner: Runner, concurrency: number) {
     setGpuActive: () => undefined,
     setGpuWatched: () => undefined,
     refreshDisks: async () => undefined,
+    holdOutbox: () => undefined,
+    outboxProblem: () => null,
     start: async () => undefined,
     stop: async () => undefined,
   };

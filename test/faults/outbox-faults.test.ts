@@ -36,6 +36,8 @@ describe.runIf(ENABLED)('outbox faults (tmpfs mounted over the outbox)', () => {
   let dir: string;
   const mounted: string[] = [];
   const finished: Job[] = [];
+  /** Ids of jobs each time an attempt of theirs started. */
+  const started: string[] = [];
 
   beforeAll(async () => {
     ffprobe = (await getMediaTools()).ffprobe.path;
@@ -52,6 +54,9 @@ describe.runIf(ENABLED)('outbox faults (tmpfs mounted over the outbox)', () => {
       { dir },
     );
     t.agent.events.on('job:finished', ({ job }) => finished.push(job));
+    t.agent.events.on('job:updated', ({ job }) => {
+      if (job.status === 'RUNNING') started.push(job.id);
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -129,6 +134,18 @@ describe.runIf(ENABLED)('outbox faults (tmpfs mounted over the outbox)', () => {
       expect(ids).toContain(job.id);
       expect(job.attempts).toBe(0);
       expect(finished.filter((j) => ids.includes(j.id))).toEqual([]);
+      // Admission sends no more work there: every job waits on the outbox, and none is started again while it stays read-only.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const reasons = await Promise.all(ids.map(async (id) => (await t.agent.jobs.get(id))!.waitingReason ?? ''));
+        if (reasons.every((r) => r.includes(`outbox ${outbox} is read-only; no work goes there until it can be written`))) break;
+        if (Date.now() > deadline) throw new Error(`not every job waits on the read-only outbox: ${JSON.stringify(reasons)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const startsSoFar = started.filter((id) => ids.includes(id)).length;
+      expect(startsSoFar).toBeLessThan(ids.length + 1);
+      await new Promise((r) => setTimeout(r, 4000)); // twice the backoff the jobs were given
+      expect(started.filter((id) => ids.includes(id))).toHaveLength(startsSoFar);
     } finally {
       await run('mount', ['-o', 'remount,rw', outbox]);
     }
