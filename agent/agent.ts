@@ -14,7 +14,7 @@ import { createEventBus, type EventBus } from './events.js';
 import { createIntake, type Intake } from './intake/watcher.js';
 import { reconcile } from './intake/reconcile.js';
 import { createJobService, type JobService } from './jobs/job-service.js';
-import type { JobDeps } from './jobs/job-store.js';
+import { settleUnsettled, type JobDeps } from './jobs/job-store.js';
 import { createLogger, type Logger } from './logger.js';
 import { locateMediaTools, type MediaTools } from './media/locate.js';
 import { createActivityBuffer } from './runner/activity.js';
@@ -124,6 +124,7 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
   const webhooks = createWebhooks({ webhooks: config.notifications.webhooks, applianceName: config.appliance.name, events, logger, clock });
   const api = await createApi({ config: () => config, logger, events, db: database.db, jobs, estimator, machine, intake, metrics, now: clock.now });
   let pruneTimer: NodeJS.Timeout | undefined;
+  let settleTimer: NodeJS.Timeout | undefined;
 
   const prune = async () => {
     if (config.jobs.retentionDays <= 0) return;
@@ -168,6 +169,9 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
       await prune();
       pruneTimer = setInterval(() => void prune().catch((e) => logger.error(`pruning failed: ${coerceError(e).message}`)), 3_600_000);
       pruneTimer.unref();
+      // Files of finished jobs that could not be moved into place (an inbox or outbox on a share that was away).
+      settleTimer = setInterval(() => void settleUnsettled(deps).catch((e) => logger.error(`settling failed: ${coerceError(e).message}`)), config.intake.rescanSeconds * 1000);
+      settleTimer.unref();
       await scheduler.start();
       await intake.start();
       const { url, firstToken } = await api.start();
@@ -182,6 +186,7 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
     // buffered progress and logs, and close the database last.
     async stop(graceMs = 0) {
       clearInterval(pruneTimer);
+      clearInterval(settleTimer);
       await api.stop();
       await intake.stop();
       await scheduler.stop();

@@ -13,11 +13,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { interruptOpenAttempts } from '../db/attempt.repository.js';
-import { existingIds, listActiveRows, listUnsettledRows, updateJob } from '../db/job.repository.js';
+import { existingIds, listActiveRows, updateJob } from '../db/job.repository.js';
 import { coerceError, errnoCode } from '../errors.js';
-import { settle, sourceIsClaimed, type JobDeps } from '../jobs/job-store.js';
+import { settleUnsettled, sourceIsClaimed, type JobDeps } from '../jobs/job-store.js';
 import { CLAIM_FILE, INBOX_WORK_FOLDER, STAGING_FOLDER, stagingDir, workRoot } from '../jobs/paths.js';
-import type { SettleStep } from '../jobs/settle.js';
 import { killLeftoverProcesses } from '../runner/leftovers.js';
 import { createJobFromClaim, type ClaimRecord } from './claim.js';
 
@@ -32,9 +31,7 @@ export async function reconcile(deps: JobDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { settled: 0, requeued: 0, recovered: 0, removed: 0 };
   const config = deps.config();
 
-  for (const row of await listUnsettledRows(deps.db)) {
-    if (await settle(deps, row.id, JSON.parse(row.settle_plan ?? '[]') as SettleStep[])) report.settled += 1;
-  }
+  report.settled = await settleUnsettled(deps);
 
   const now = deps.clock.now();
   const interrupted = await listActiveRows(deps.db);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Clock } from '../clock.js';
 import { profileCategory, type SpoolConfig } from '../config/config.schema.js';
 import type { Db } from '../db/database.js';
-import { getJob, getJobRowNow, hydrateNow, insertJobNow, replaceOutputsNow, updateJob, updateReadJobNow } from '../db/job.repository.js';
+import { getJob, getJobRowNow, hydrateNow, insertJobNow, listUnsettledRows, replaceOutputsNow, updateJob, updateReadJobNow } from '../db/job.repository.js';
 import { rowToJob } from '../db/job.mapper.js';
 import { statementsOf } from '../db/statements.js';
 import type { JobRow, NewJobRow } from '../db/tables.js';
@@ -149,16 +149,44 @@ export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome
   return job;
 }
 
-/** Carries out a settle plan and clears it; a failure is logged and left for the next start-up. */
+/** Jobs whose files are being moved now: one mover per job, never two. */
+const settling = new Set<string>();
+/** The failure last logged per job: a share that stays away is reported once, not at every pass. */
+const settleErrors = new Map<string, string>();
+
+/**
+ * Carries out a settle plan and clears it. A failure (an inbox or outbox on
+ * a share that is away) is logged and the plan kept: settleUnsettled tries
+ * again on a timer and at start-up.
+ */
 export async function settle(deps: JobDeps, id: string, plan: readonly SettleStep[]): Promise<boolean> {
+  if (settling.has(id)) return false;
+  settling.add(id);
   try {
     await runSettlePlan(plan);
     await updateJob(deps.db, id, { settle_plan: null });
+    if (settleErrors.delete(id)) deps.logger.info(`job ${id}: its files are in place now`, { job: id });
     return true;
   } catch (error) {
-    deps.logger.error(`cannot settle the files of job ${id}: ${coerceError(error).message}; retried at next start`, { job: id });
+    const message = coerceError(error).message;
+    if (settleErrors.get(id) !== message) {
+      if (settleErrors.size >= 10_000) settleErrors.clear();
+      settleErrors.set(id, message);
+      deps.logger.error(`cannot move the files of job ${id} into place: ${message}; the job's files stay where they are and Spool tries again by itself`, { job: id });
+    }
     return false;
+  } finally {
+    settling.delete(id);
   }
+}
+
+/** Tries every kept settle plan again; returns how many are done now. */
+export async function settleUnsettled(deps: JobDeps): Promise<number> {
+  let settled = 0;
+  for (const row of await listUnsettledRows(deps.db)) {
+    if (await settle(deps, row.id, JSON.parse(row.settle_plan ?? '[]') as SettleStep[])) settled += 1;
+  }
+  return settled;
 }
 
 function errorText(row: JobRow, outcome: FinalOutcome, now: number): string {

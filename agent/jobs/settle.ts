@@ -4,6 +4,12 @@
  * stored on the row as `settle_plan`, then carried out step by step. Every
  * step is idempotent, so a process that dies half-way redoes the rest at
  * start-up and nothing is moved twice or lost.
+ *
+ * A step makes at most the last folder of its destination (`done/` in an
+ * inbox, an outbox's own folder). An inbox or outbox on a share that is not
+ * mounted right now is then an error, and the plan is tried again later;
+ * never is the path made again on the local disk, where the file would
+ * disappear under the share once it is mounted again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +32,7 @@ export async function runSettlePlan(steps: readonly SettleStep[]): Promise<void>
         break;
       case 'write': {
         const temp = path.join(path.dirname(step.path), `.${path.basename(step.path)}.spool-tmp`);
-        await fs.promises.mkdir(path.dirname(step.path), { recursive: true });
+        await makeLastFolder(path.dirname(step.path));
         await fs.promises.writeFile(temp, step.text);
         await fs.promises.rename(temp, step.path);
         break;
@@ -52,7 +58,7 @@ export async function moveFile(from: string, to: string): Promise<string> {
     if (errnoCode(error) === 'ENOENT') return to; // already moved by an earlier run of this plan
     throw error;
   }
-  await fs.promises.mkdir(path.dirname(to), { recursive: true });
+  await makeLastFolder(path.dirname(to));
   const target = fs.existsSync(to) ? freeName(path.dirname(to), path.basename(to)) : to;
   try {
     await fs.promises.rename(from, target);
@@ -65,6 +71,20 @@ export async function moveFile(from: string, to: string): Promise<string> {
     await fs.promises.unlink(from);
   }
   return target;
+}
+
+/** Makes `dir` if its parent exists; a missing parent is an error that names it. */
+export async function makeLastFolder(dir: string): Promise<void> {
+  try {
+    await fs.promises.mkdir(dir);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'EEXIST') return;
+    if (code === 'ENOENT') {
+      throw Object.assign(new Error(`${path.dirname(dir)} is missing (unmounted or removed?); not making it again here`), { code: 'ENOENT', path: path.dirname(dir) });
+    }
+    throw error;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.r
 import { statementsOf } from '../db/statements.js';
 import type { JobRow } from '../db/tables.js';
 import { coerceError, errnoCode } from '../errors.js';
-import { finishJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
+import { finishJob, sourceIsClaimed, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
 import { baseName, stagingDir, workRoot } from '../jobs/paths.js';
 import type { MediaTools } from '../media/locate.js';
 import type { Admit, Needs, RunningAttempt } from '../scheduler/admission.js';
@@ -23,6 +23,7 @@ import type { KindContext, KindRunner } from './kind.js';
 import { AttemptError, spawnGroup, type GroupProcess } from './process.js';
 import { environmentFaultAt } from './environment-fault.js';
 import { verifyOutputs } from './verify-outputs.js';
+import { makeLastFolder } from '../jobs/settle.js';
 import type { WaitDeadlines } from '../jobs/wait-deadlines.js';
 
 type StopReason = 'cancel' | 'stall' | 'timeout' | 'shutdown';
@@ -517,6 +518,29 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   async function requeueChanged(row: JobRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
     const stat = await statSource(row.source_path);
     if (stat instanceof Error) {
+      // A file read in place whose whole folder is gone sits on a share that is away: wait for it, do not fail it.
+      const folder = path.dirname(row.source_path);
+      if (!sourceIsClaimed(deps.config(), row) && !(await fs.promises.stat(folder).then(() => true, () => false))) {
+        const waitMs = Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
+        const now = deps.clock.now();
+        const job = await statementsOf(deps.db).write(() => {
+          alongside.also?.();
+          const current = getJobRowNow(deps.db, row.id);
+          const written = updateJobNow(deps.db, row.id, {
+            status: 'PENDING',
+            run_after: deps.waits.after(row.id, waitMs),
+            attempts: attemptStarted && current ? current.attempts - 1 : current?.attempts ?? row.attempts,
+            progress: null,
+            waiting_reason: `the folder of its source, ${folder}, is missing (unmounted or removed?); it runs once the folder is back`,
+            updated_at: now,
+          });
+          return written ? hydrateNow(deps.db, [written])[0] : undefined;
+        });
+        alongside.committed?.();
+        deps.logger.warn(`job ${row.id}: the folder of its source, ${folder}, is missing; waiting for it`, { job: row.id });
+        if (job) deps.events.emit('job:updated', { job });
+        return;
+      }
       await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside);
       return;
     }
@@ -638,6 +662,11 @@ async function outboxIsFull(dir: string): Promise<boolean> {
  * An empty folder at `dir`: one mkdir when it is new (the usual case); a
  * leftover of an earlier attempt is emptied first.
  */
+/**
+ * A fresh staging folder `<outbox>/.spool-tmp/<jobId>`. The outbox itself is
+ * never made here: missing, it is an unmounted share or a removed folder
+ * (an environment fault the job waits out), not a place to fill the local disk.
+ */
 async function makeEmptyDir(dir: string): Promise<void> {
   try {
     await fs.promises.mkdir(dir);
@@ -645,7 +674,8 @@ async function makeEmptyDir(dir: string): Promise<void> {
     const code = errnoCode(error);
     if (code === 'EEXIST') await fs.promises.rm(dir, { recursive: true, force: true });
     else if (code !== 'ENOENT') throw error;
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeLastFolder(path.dirname(dir));
+    await fs.promises.mkdir(dir);
   }
 }
 
