@@ -17,6 +17,9 @@
  *    - CPU: live busy share + cores of attempts started since the sample,
  *      against the ceiling: work is admitted while that is below it, so the
  *      last job may overshoot (CPU time is shared; VRAM is not).
+ *    - A profile no attempt of which has completed yet runs one GPU attempt
+ *      at a time: the first shows what the profile really takes (and, if it
+ *      dies, raises the estimate), then the rest fan out.
  *    - memory (MemAvailable) and free disk of the outbox's filesystem against
  *      the job's estimates, less what attempts started since have claimed.
  *    - per-category concurrency on top.
@@ -46,6 +49,9 @@ export interface Needs {
 
 export interface QueuedJob {
   id: string;
+  profile: string;
+  /** Whether an attempt of the profile has ever completed (estimates.ts); until then its GPU attempts run one at a time. */
+  profileCompleted: boolean;
   kind: Kind;
   category: Category;
   priority: number;
@@ -65,6 +71,7 @@ export interface QueuedJob {
 
 export interface RunningAttempt {
   jobId: string;
+  profile: string;
   /** The category it counts against (a CPU-placed `auto` transcode counts as cpu). */
   category: Category;
   gpuIndex: number | null;
@@ -207,6 +214,8 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   const vram = new Map<number, number>();
   const sessions = new Map<number, number>();
   const ours = new Map<number, number>();
+  /** Per profile, an attempt of it on a GPU (running or admitted in this pass). */
+  const onGpu = new Map<string, string>();
   for (const gpu of samples.gpus) {
     vram.set(gpu.index, gpu.memoryFreeMb - limits.headroomMb);
     sessions.set(gpu.index, gpu.encoderSessions ?? 0);
@@ -235,6 +244,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
 
   for (const attempt of running) {
     busy[attempt.category] += 1;
+    if (attempt.gpuIndex !== null) onGpu.set(attempt.profile, attempt.jobId);
     const unobserved = { ...attempt.reservation, vramMb: Math.max(0, attempt.reservation.vramMb - attempt.observedVramMb) };
     take(unobserved, attempt.outboxDevice, attempt.gpuIndex, attempt.encoder === 'nvenc', {
       gpu: attempt.startedAt >= samples.gpuAt,
@@ -314,6 +324,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
 
   const admit = (job: QueuedJob, category: Category, placement: Placement): PlaceResult => {
     busy[category] += 1;
+    if (placement.gpuIndex !== null) onGpu.set(job.profile, job.id);
     take(job.needs, job.outboxDevice, placement.gpuIndex, placement.encoder === 'nvenc', { gpu: true, system: true });
     return { ok: true, category, placement };
   };
@@ -323,6 +334,14 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
     if (blocked) return { ok: false, ...blocked };
     const picked = pickGpu(job, nvenc);
     if ('reason' in picked) return { ok: false, ...picked };
+    // A second attempt of a profile nobody has seen finish could be admitted
+    // against memory the first one is still growing into (declarations are
+    // often low: models grow, YAML does not). Nothing is held for it: it
+    // waits for its own profile, not for the box.
+    const probe = job.profileCompleted ? undefined : onGpu.get(job.profile);
+    if (probe !== undefined) {
+      return { ok: false, reason: `first GPU run of profile ${job.profile}: waiting for job ${probe} to show how much GPU memory it takes`, resource: null };
+    }
     return admit(job, category, { encoder: nvenc ? 'nvenc' : 'cpu', gpuIndex: picked.gpu.index });
   };
 

@@ -243,6 +243,8 @@ function toQueued(row: CandidateRow, deps: SchedulerDeps): QueuedJob {
   const profile = deps.config().profiles[row.profile];
   return {
     id: row.id,
+    profile: row.profile,
+    profileCompleted: (deps.estimator.learned(row.profile)?.samples ?? 0) > 0,
     kind: row.kind as QueuedJob['kind'],
     category: row.category as QueuedJob['category'],
     priority: row.priority,

@@ -14,6 +14,7 @@ const limits: Limits = { concurrency: { cpu: 2, gpu_encode: 2, gpu_ai: 1 }, agin
 const needs = (over: Partial<Needs> = {}): Needs => ({ vramMb: 0, cpuCores: 1, rssMb: 100, outputMb: 10, ...over });
 const attempt = (jobId: string, over: Partial<RunningAttempt> = {}): RunningAttempt => ({
   jobId,
+  profile: 'p',
   category: 'cpu',
   gpuIndex: null,
   encoder: 'cpu',
@@ -27,6 +28,8 @@ const attempt = (jobId: string, over: Partial<RunningAttempt> = {}): RunningAtte
 function job(id: string, over: Partial<QueuedJob> = {}): QueuedJob {
   return {
     id,
+    profile: 'p',
+    profileCompleted: true,
     kind: 'probe',
     category: 'cpu',
     priority: 5,
@@ -223,6 +226,23 @@ describe('resources', () => {
     expect(reasonOf('q', [job('p'), job('q')], [], host(95), wide)).toBe('CPU 120% busy; needs 1 core of 4 (ceiling 90%)');
     const oursBefore = attempt('r', { startedAt: NOW - 5000 });
     expect(reasonOf('w', [job('w')], [oursBefore], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
+  });
+
+  it('a profile that never completed runs one GPU attempt at a time', () => {
+    const fresh = (id: string, over: Partial<QueuedJob> = {}) => ai(id, 4000, { profile: 'sdxl', profileCompleted: false, ...over });
+    const d = decideAdmissions([fresh('a'), fresh('b'), ai('other', 4000)], [], twoGpus, wide, NOW);
+    expect(d.admit.map((a) => a.jobId)).toEqual(['a', 'other']);
+    expect(d.wait).toEqual([{ jobId: 'b', reason: 'first GPU run of profile sdxl: waiting for job a to show how much GPU memory it takes' }]);
+    // A running attempt of the profile counts the same; nothing is held for the waiting one.
+    const first = attempt('a', { profile: 'sdxl', category: 'gpu_ai', gpuIndex: 0, reservation: needs({ vramMb: 4000 }) });
+    expect(admitted([fresh('b'), ai('later', 4000, { createdAt: NOW })], [first], twoGpus, wide)).toEqual(['later']);
+    // On the CPU the rule does not apply: an auto transcode of a fresh profile falls back to the CPU encoder.
+    const auto = job('t', { kind: 'transcode', category: 'gpu_encode', encoder: 'auto', profile: 'sdxl', profileCompleted: false });
+    expect(decideAdmissions([auto], [first], twoGpus, wide, NOW).admit[0]?.placement).toEqual({ encoder: 'cpu', gpuIndex: null });
+    // Once an attempt has completed (and taught its VRAM), the rest fan out.
+    expect(admitted([fresh('b', { profileCompleted: true }), fresh('c', { profileCompleted: true })], [first], twoGpus, wide)).toEqual(['b', 'c']);
+    // A VRAM shortage is the reason shown first: it is what the job would wait for anyway.
+    expect(reasonOf('b', [fresh('b', { needs: needs({ vramMb: 30_000 }) })], [first], twoGpus, wide)).toMatch(/^needs 30000 MiB VRAM/);
   });
 
   it('a job no GPU can ever take waits without holding memory from the others', () => {

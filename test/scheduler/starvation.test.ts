@@ -40,7 +40,12 @@ function gpuJob(id: string, priority: number, arrivalMs: number, vramMb: number,
 function run(smallPriority: number, over: Partial<typeof limits> = {}): { result: SimResult; waitedMs: number } {
   const jobs = [gpuJob('large', 8, BIG_ARRIVES, 18_000, 5 * MIN)];
   for (let t = 0, i = 0; t < STREAM_END; t += 20 * S, i++) jobs.push(gpuJob(`small${i}`, smallPriority, t, 4000, SMALL_MS));
-  const result = simulate({ jobs, foreign: [] }, BOX, spoolPolicy('spool', { ...limits, ...over }));
+  // Both profiles have run before, so their jobs fan out from the start (a profile that never completed runs one at a time).
+  const history = [
+    { profile: 'small', peakVramMb: 4000, cpuCores: 1, rssMb: 500 },
+    { profile: 'large', peakVramMb: 16_000, cpuCores: 1, rssMb: 500 },
+  ];
+  const result = simulate({ jobs, foreign: [] }, BOX, spoolPolicy('spool', { ...limits, ...over }, history));
   const large = result.outcomes.find((o) => o.job.id === 'large')!;
   expect(large.startedAt).not.toBeNull();
   return { result, waitedMs: large.startedAt! - BIG_ARRIVES };
