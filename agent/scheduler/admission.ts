@@ -15,8 +15,11 @@
  *    - NVENC sessions per GPU: live count + our NVENC attempts started since
  *      the sample, against the card's session limit.
  *    - CPU: live busy share + cores of attempts started since the sample,
- *      against the ceiling: work is admitted while that is below it, so the
- *      last job may overshoot (CPU time is shared; VRAM is not).
+ *      against the ceiling: CPU-only work is admitted while that is below
+ *      it, so the last job may overshoot (CPU time is shared; VRAM is not).
+ *      Work placed on a GPU is not stopped by the ceiling (its cores still
+ *      count, so CPU-only work makes room for it): a card left idle for want
+ *      of a core or two is lost capacity, while CPU-only work only slows.
  *    - A profile no attempt of which has completed yet runs one GPU attempt
  *      at a time: the first shows what the profile really takes (and, if it
  *      dies, raises the estimate), then the rest fan out.
@@ -27,7 +30,9 @@
  * 3. Order: priority 1..10 improved one step per `agingMs` waited, FIFO
  *    within a priority. A job that does not fit does not stop the jobs behind
  *    it (backfill), until it has waited `starvationMs`: then the resource it
- *    waits for is held for it, and no later job may take that resource.
+ *    waits for is held for it, and no later job may take that resource. A
+ *    CPU hold lets later GPU work through only while GPU work alone stays
+ *    below the ceiling, so the CPU-only work drains and the held job fits.
  *
  * Placement rule (deterministic): a job needing VRAM goes to the GPU where it
  * fits most tightly (least memory left after it; lowest index on a tie), to
@@ -225,11 +230,14 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   let cpuPercent = system?.cpuBusyPercent ?? 0;
   /** Our attempts on the box, running or admitted in this pass (counted by take()). */
   let oursOnBox = 0;
+  /** Cores reserved by our attempts placed on a GPU, running or admitted in this pass. */
+  let gpuWorkCores = 0;
   let memMb = system?.memAvailableMb ?? Infinity;
   const disk = new Map(Object.entries(samples.disks).map(([device, d]) => [device, d.freeMb - limits.minFreeDiskMb]));
 
   const take = (needs: Needs, device: string | null, gpuIndex: number | null, nvenc: boolean, sinceSample: { gpu: boolean; system: boolean }) => {
     if (gpuIndex !== null) {
+      gpuWorkCores += needs.cpuCores;
       vram.set(gpuIndex, (vram.get(gpuIndex) ?? 0) - needs.vramMb);
       ours.set(gpuIndex, (ours.get(gpuIndex) ?? 0) + 1);
       if (nvenc && sinceSample.gpu) sessions.set(gpuIndex, (sessions.get(gpuIndex) ?? 0) + 1);
@@ -285,16 +293,24 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   };
 
   /** CPU, memory and disk checks shared by every placement. */
-  const hostCheck = (job: QueuedJob): { reason: string; resource: Resource } | null => {
+  const hostCheck = (job: QueuedJob, gpuWork: boolean): { reason: string; resource: Resource } | null => {
     if (system) {
-      if (held.has('cpu')) return { reason: `CPU is held for job ${held.get('cpu')}, which has waited longest`, resource: 'cpu' };
+      // A CPU hold lets GPU work through only while GPU work alone stays
+      // below the ceiling: CPU-only work then drains until the held job fits.
+      const gpuShare = ((gpuWorkCores + job.needs.cpuCores) / system.cores) * 100;
+      if (held.has('cpu') && !(gpuWork && gpuShare < limits.cpuCeilingPercent)) {
+        return { reason: `CPU is held for job ${held.get('cpu')}, which has waited longest`, resource: 'cpu' };
+      }
       // Admit while the box is below the ceiling; the last job may overshoot it.
       // Packing strictly (busy + need <= ceiling) left half the CPU idle
       // whenever one wide job ran (see test/bench/SIM-NOTES.md). With none
       // of ours on the box the ceiling is not applied: the busy share is
       // then all other people's, CPU time is shared, and waiting for them
-      // to stop could mean waiting forever.
-      if (cpuPercent >= limits.cpuCeilingPercent && oursOnBox > 0) {
+      // to stop could mean waiting forever. GPU work is not held back by
+      // it: with CPU-only work filling the host to the ceiling, GPU jobs
+      // waited for a core while both cards idled (SIM-NOTES.md, "GPU work
+      // and the CPU ceiling"). The cards and category slots bound GPU work.
+      if (!gpuWork && cpuPercent >= limits.cpuCeilingPercent && oursOnBox > 0) {
         return {
           reason: `CPU ${Math.round(cpuPercent)}% busy; needs ${job.needs.cpuCores} core${job.needs.cpuCores === 1 ? '' : 's'} of ${system.cores} (ceiling ${limits.cpuCeilingPercent}%)`,
           resource: 'cpu',
@@ -330,7 +346,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   };
 
   const tryGpu = (job: QueuedJob, category: Category, nvenc: boolean): PlaceResult => {
-    const blocked = slot(category) ?? hostCheck(job);
+    const blocked = slot(category) ?? hostCheck(job, true);
     if (blocked) return { ok: false, ...blocked };
     const picked = pickGpu(job, nvenc);
     if ('reason' in picked) return { ok: false, ...picked };
@@ -346,7 +362,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   };
 
   const tryCpu = (job: QueuedJob, category: Category): PlaceResult => {
-    const blocked = slot(category) ?? hostCheck(job);
+    const blocked = slot(category) ?? hostCheck(job, false);
     if (blocked) return { ok: false, ...blocked };
     return admit(job, category, { encoder: 'cpu', gpuIndex: null });
   };

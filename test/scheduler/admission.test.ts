@@ -228,6 +228,29 @@ describe('resources', () => {
     expect(reasonOf('w', [job('w')], [oursBefore], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
   });
 
+  it('CPU ceiling: work placed on a GPU is not held back by it, but its cores count against CPU-only work', () => {
+    const host = (busy: number): Samples => ({ ...twoGpus, system: { at: NOW - 1000, cores: 4, cpuBusyPercent: busy, memAvailableMb: 8000 } });
+    const ours = attempt('r', { startedAt: NOW - 5000 });
+    // 95 % busy with one of ours on the box: the CPU job waits, the GPU job starts (a card idle for want of a core is lost).
+    const queue = [job('cpu', { createdAt: NOW - 2 * MIN }), ai('gpu', 1000)];
+    expect(admitted(queue, [ours], host(95), wide)).toEqual(['gpu']);
+    expect(reasonOf('cpu', queue, [ours], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
+    // 60 % busy: a 2-core GPU job admitted first takes the box to 110 %, so the CPU job behind it waits.
+    const gpuFirst = [ai('gpu', 1000, { createdAt: NOW - 2 * MIN, needs: needs({ vramMb: 1000, cpuCores: 2 }) }), job('cpu')];
+    expect(admitted(gpuFirst, [ours], host(60), wide)).toEqual(['gpu']);
+    // A CPU hold for a starving job stops later CPU-only work, and GPU work once GPU work alone would reach the ceiling,
+    // so that the held job fits when the CPU-only work has drained.
+    const starving = job('wide', { createdAt: NOW - 20 * MIN, needs: needs({ cpuCores: 4 }) });
+    const later = [starving, ai('gpu', 1000), job('cpu2')];
+    const d = decideAdmissions(later, [ours], host(95), wide, NOW);
+    expect(d.admit.map((a) => a.jobId)).toEqual(['gpu']); // GPU work: 1 core of 4, 25 %
+    expect(d.wait.find((w) => w.jobId === 'cpu2')?.reason).toBe('CPU is held for job wide, which has waited longest');
+    const gpuBusy = attempt('g', { category: 'gpu_ai', gpuIndex: 1, startedAt: NOW - 5000, reservation: needs({ vramMb: 1000, cpuCores: 3 }) });
+    const held = decideAdmissions(later, [ours, gpuBusy], host(95), wide, NOW);
+    expect(held.admit).toEqual([]); // 3 + 1 cores of 4 would be GPU work alone at 100 %
+    expect(held.wait.find((w) => w.jobId === 'gpu')?.reason).toBe('CPU is held for job wide, which has waited longest');
+  });
+
   it('a profile that never completed runs one GPU attempt at a time', () => {
     const fresh = (id: string, over: Partial<QueuedJob> = {}) => ai(id, 4000, { profile: 'sdxl', profileCompleted: false, ...over });
     const d = decideAdmissions([fresh('a'), fresh('b'), ai('other', 4000)], [], twoGpus, wide, NOW);
