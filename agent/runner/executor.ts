@@ -73,7 +73,8 @@ export type AttemptCandidate = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_
 export interface Executor {
   /** Starts an attempt of a job admission picked (the row as admission read it; the attempt reads it again). */
   start(row: AttemptCandidate, admit: Admit, reservation: Needs, outboxDevice: string | null): void;
-  running(): RunningAttempt[];
+  /** Live attempts as admission sees them, less what the estimator knows of their profile (the scheduler adds it). */
+  running(): Omit<RunningAttempt, 'profileCompleted'>[];
   isLive(jobId: string): boolean;
   pause(jobId: string): boolean;
   resume(jobId: string): boolean;

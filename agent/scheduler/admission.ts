@@ -77,6 +77,8 @@ export interface QueuedJob {
 export interface RunningAttempt {
   jobId: string;
   profile: string;
+  /** Whether an attempt of its profile has completed; until then it may grow past its reservation, so it has its card to itself. */
+  profileCompleted: boolean;
   /** The category it counts against (a CPU-placed `auto` transcode counts as cpu). */
   category: Category;
   gpuIndex: number | null;
@@ -221,6 +223,8 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   const ours = new Map<number, number>();
   /** Per profile, an attempt of it on a GPU (running or admitted in this pass). */
   const onGpu = new Map<string, string>();
+  /** GPUs running the first attempt of a profile that never completed, and which job that is. */
+  const firstRuns = new Map<number, string>();
   for (const gpu of samples.gpus) {
     vram.set(gpu.index, gpu.memoryFreeMb - limits.headroomMb);
     sessions.set(gpu.index, gpu.encoderSessions ?? 0);
@@ -253,6 +257,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   for (const attempt of running) {
     busy[attempt.category] += 1;
     if (attempt.gpuIndex !== null) onGpu.set(attempt.profile, attempt.jobId);
+    if (attempt.gpuIndex !== null && !attempt.profileCompleted) firstRuns.set(attempt.gpuIndex, attempt.jobId);
     const unobserved = { ...attempt.reservation, vramMb: Math.max(0, attempt.reservation.vramMb - attempt.observedVramMb) };
     take(unobserved, attempt.outboxDevice, attempt.gpuIndex, attempt.encoder === 'nvenc', {
       gpu: attempt.startedAt >= samples.gpuAt,
@@ -282,8 +287,20 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
     if (withSessions.length === 0) {
       return { reason: `all NVENC sessions in use (${candidates.map((g) => `GPU ${g.index}: ${sessions.get(g.index) ?? 0} of ${g.nvencSessionLimit}`).join(', ')})`, resource: 'nvenc' };
     }
-    const fitting = withSessions.filter((g) => (vram.get(g.index) ?? 0) >= job.needs.vramMb);
+    let fitting = withSessions.filter((g) => (vram.get(g.index) ?? 0) >= job.needs.vramMb);
     if (fitting.length === 0) return { reason: gpuReason(job.needs.vramMb, ''), resource: 'vram' };
+    // The first run of a profile may grow past what it declares, into memory
+    // anything beside it was admitted against: it gets a card with none of
+    // our work, and nothing else joins it there until it has ended.
+    if (!job.profileCompleted) {
+      const probe = onGpu.get(job.profile);
+      if (probe !== undefined) return { reason: `first GPU run of profile ${job.profile}: waiting for job ${probe} to show how much GPU memory it takes`, resource: null };
+      fitting = fitting.filter((g) => (ours.get(g.index) ?? 0) === 0);
+      if (fitting.length === 0) return { reason: `first GPU run of profile ${job.profile}: waiting for a GPU with none of our jobs on it (it may use more memory than declared)`, resource: 'vram' };
+    } else {
+      fitting = fitting.filter((g) => !firstRuns.has(g.index));
+      if (fitting.length === 0) return { reason: `waiting for the first run of a profile to end (${[...firstRuns].map(([g, id]) => `job ${id} on GPU ${g}`).join(', ')}); it may use more memory than declared`, resource: 'vram' };
+    }
     const left = (g: GpuSample) => (vram.get(g.index) ?? 0) - job.needs.vramMb;
     const gpu =
       job.needs.vramMb > 0
@@ -341,6 +358,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   const admit = (job: QueuedJob, category: Category, placement: Placement): PlaceResult => {
     busy[category] += 1;
     if (placement.gpuIndex !== null) onGpu.set(job.profile, job.id);
+    if (placement.gpuIndex !== null && !job.profileCompleted) firstRuns.set(placement.gpuIndex, job.id);
     take(job.needs, job.outboxDevice, placement.gpuIndex, placement.encoder === 'nvenc', { gpu: true, system: true });
     return { ok: true, category, placement };
   };
@@ -350,14 +368,6 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
     if (blocked) return { ok: false, ...blocked };
     const picked = pickGpu(job, nvenc);
     if ('reason' in picked) return { ok: false, ...picked };
-    // A second attempt of a profile nobody has seen finish could be admitted
-    // against memory the first one is still growing into (declarations are
-    // often low: models grow, YAML does not). Nothing is held for it: it
-    // waits for its own profile, not for the box.
-    const probe = job.profileCompleted ? undefined : onGpu.get(job.profile);
-    if (probe !== undefined) {
-      return { ok: false, reason: `first GPU run of profile ${job.profile}: waiting for job ${probe} to show how much GPU memory it takes`, resource: null };
-    }
     return admit(job, category, { encoder: nvenc ? 'nvenc' : 'cpu', gpuIndex: picked.gpu.index });
   };
 

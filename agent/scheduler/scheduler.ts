@@ -129,7 +129,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const byId = new Map(rows.map((r) => [r.id, r]));
     await deps.machine.refreshDisks(now);
     const queue = rows.map((r) => toQueued(r, deps));
-    const running = deps.executor.running();
+    const completed = (profile: string) => (deps.estimator.learned(profile)?.samples ?? 0) > 0;
+    const running = deps.executor.running().map((a) => ({ ...a, profileCompleted: completed(a.profile) }));
     const decision = decideAdmissions(
       queue,
       running,

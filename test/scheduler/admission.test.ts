@@ -15,6 +15,7 @@ const needs = (over: Partial<Needs> = {}): Needs => ({ vramMb: 0, cpuCores: 1, r
 const attempt = (jobId: string, over: Partial<RunningAttempt> = {}): RunningAttempt => ({
   jobId,
   profile: 'p',
+  profileCompleted: true,
   category: 'cpu',
   gpuIndex: null,
   encoder: 'cpu',
@@ -251,19 +252,27 @@ describe('resources', () => {
     expect(held.wait.find((w) => w.jobId === 'gpu')?.reason).toBe('CPU is held for job wide, which has waited longest');
   });
 
-  it('a profile that never completed runs one GPU attempt at a time', () => {
+  it('a profile that never completed runs one GPU attempt at a time, on a card of its own', () => {
     const fresh = (id: string, over: Partial<QueuedJob> = {}) => ai(id, 4000, { profile: 'sdxl', profileCompleted: false, ...over });
     const d = decideAdmissions([fresh('a'), fresh('b'), ai('other', 4000)], [], twoGpus, wide, NOW);
     expect(d.admit.map((a) => a.jobId)).toEqual(['a', 'other']);
     expect(d.wait).toEqual([{ jobId: 'b', reason: 'first GPU run of profile sdxl: waiting for job a to show how much GPU memory it takes' }]);
     // A running attempt of the profile counts the same; nothing is held for the waiting one.
-    const first = attempt('a', { profile: 'sdxl', category: 'gpu_ai', gpuIndex: 0, reservation: needs({ vramMb: 4000 }) });
+    const first = attempt('a', { profile: 'sdxl', profileCompleted: false, category: 'gpu_ai', gpuIndex: 0, reservation: needs({ vramMb: 4000 }) });
     expect(admitted([fresh('b'), ai('later', 4000, { createdAt: NOW })], [first], twoGpus, wide)).toEqual(['later']);
     // On the CPU the rule does not apply: an auto transcode of a fresh profile falls back to the CPU encoder.
     const auto = job('t', { kind: 'transcode', category: 'gpu_encode', encoder: 'auto', profile: 'sdxl', profileCompleted: false });
     expect(decideAdmissions([auto], [first], twoGpus, wide, NOW).admit[0]?.placement).toEqual({ encoder: 'cpu', gpuIndex: null });
     // Once an attempt has completed (and taught its VRAM), the rest fan out.
-    expect(admitted([fresh('b', { profileCompleted: true }), fresh('c', { profileCompleted: true })], [first], twoGpus, wide)).toEqual(['b', 'c']);
+    const taught = { ...first, profileCompleted: true };
+    expect(admitted([fresh('b', { profileCompleted: true }), fresh('c', { profileCompleted: true })], [taught], twoGpus, wide)).toEqual(['b', 'c']);
+    // A first run may grow past its declaration: it starts only on a card with none of our work...
+    const busy = [attempt('x', { category: 'gpu_ai', gpuIndex: 0, reservation: needs({ vramMb: 1000 }) }), attempt('y', { category: 'gpu_ai', gpuIndex: 1, reservation: needs({ vramMb: 1000 }) })];
+    expect(reasonOf('b', [fresh('b')], busy, twoGpus, wide)).toBe('first GPU run of profile sdxl: waiting for a GPU with none of our jobs on it (it may use more memory than declared)');
+    expect(admitted([fresh('b')], busy.slice(0, 1), twoGpus, wide)).toEqual(['b']);
+    expect(decideAdmissions([fresh('b')], busy.slice(0, 1), twoGpus, wide, NOW).admit[0]?.placement.gpuIndex).toBe(1);
+    // ...and nothing joins it there while it runs.
+    expect(reasonOf('k', [ai('k', 1000)], [first], oneGpu, wide)).toBe('waiting for the first run of a profile to end (job a on GPU 0); it may use more memory than declared');
     // A VRAM shortage is the reason shown first: it is what the job would wait for anyway.
     expect(reasonOf('b', [fresh('b', { needs: needs({ vramMb: 30_000 }) })], [first], twoGpus, wide)).toMatch(/^needs 30000 MiB VRAM/);
   });

@@ -110,6 +110,7 @@ export function spoolPolicy(name: string, limits: Limits, history: readonly Usag
       const running: RunningAttempt[] = view.running.map((r) => ({
         jobId: r.job.id,
         profile: r.job.profile,
+        profileCompleted: (learner.learned(r.job.profile)?.samples ?? 0) > 0,
         category: r.category,
         gpuIndex: r.gpuIndex,
         encoder: r.encoder,
