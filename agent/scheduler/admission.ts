@@ -21,8 +21,10 @@
  *      count, so CPU-only work makes room for it): a card left idle for want
  *      of a core or two is lost capacity, while CPU-only work only slows.
  *    - A profile no attempt of which has completed yet runs one GPU attempt
- *      at a time: the first shows what the profile really takes (and, if it
- *      dies, raises the estimate), then the rest fan out.
+ *      at a time, on a GPU with none of our other attempts, and nothing else
+ *      is placed on that GPU while it runs: it may grow past what it
+ *      declares. It shows what the profile really takes (and, if it dies,
+ *      raises the estimate: estimates.ts), then the rest fan out.
  *    - memory (MemAvailable) and free disk of the outbox's filesystem against
  *      the job's estimates, less what attempts started since have claimed.
  *    - per-category concurrency on top.
