@@ -11,6 +11,7 @@ import * as initial from './migrations/2026-11-25-initial.js';
 import * as sourcePath from './migrations/2026-11-25c-jobs-source-path.js';
 import * as jobList from './migrations/2026-11-25d-job-list.js';
 import * as leanJobIndexes from './migrations/2026-11-25e-lean-job-indexes.js';
+import * as usageOutcome from './migrations/2026-11-25f-usage-outcome.js';
 import { createCheckpointer } from './checkpointer.js';
 import { attachStatements } from './statements.js';
 import type { Database } from './tables.js';
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25c-jobs-source-path': sourcePath,
   '2026-11-25d-job-list': jobList,
   '2026-11-25e-lean-job-indexes': leanJobIndexes,
+  '2026-11-25f-usage-outcome': usageOutcome,
 };
 
 export type Db = Kysely<Database>;

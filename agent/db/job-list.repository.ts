@@ -120,7 +120,7 @@ export async function attemptsOf(db: Db, jobIds: readonly string[]): Promise<Map
     db.selectFrom('profile_usage').select(['job_id', 'recorded_at', 'peak_vram_mb']).where('job_id', 'in', jobIds).execute(),
   ]);
   for (const a of attempts) {
-    // Usage is recorded when an attempt completes, at its finish time.
+    // Usage is recorded when an attempt ends (completed, or died holding GPU memory), at its finish time.
     const peak = usage.find((u) => u.job_id === a.job_id && a.finished_at !== null && u.recorded_at >= a.started_at && u.recorded_at <= a.finished_at + 1000);
     byJob.get(a.job_id)?.push({ ...a, peak_vram_mb: peak?.peak_vram_mb ?? null });
   }

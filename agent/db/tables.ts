@@ -92,6 +92,8 @@ export interface ProfileUsageTable {
   output_bytes: number;
   media_seconds: number | null;
   encoder: string | null;
+  /** `completed`, or `failed` for an attempt that died: it teaches only the VRAM it was seen holding (2026-11-25f). */
+  outcome: Generated<'completed' | 'failed'>;
 }
 
 export interface AgentStateTable {

@@ -37,6 +37,7 @@ function incompleteReason(why: string, graceEnds: number): string {
 
 interface LiveAttempt {
   jobId: string;
+  profile: string;
   category: RunningAttempt['category'];
   gpuIndex: number | null;
   encoder: 'cpu' | 'nvenc';
@@ -76,7 +77,8 @@ export type AttemptCandidate = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_
 export interface Executor {
   /** Starts an attempt of a job admission picked (the row as admission read it; the attempt reads it again). */
   start(row: AttemptCandidate, admit: Admit, reservation: Needs, outboxDevice: string | null): void;
-  running(): RunningAttempt[];
+  /** Live attempts as admission sees them, less what the estimator knows of their profile (the scheduler adds it). */
+  running(): Omit<RunningAttempt, 'profileCompleted'>[];
   isLive(jobId: string): boolean;
   pause(jobId: string): boolean;
   resume(jobId: string): boolean;
@@ -107,6 +109,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const start = (row: AttemptCandidate, admit: Admit, reservation: Needs, outboxDevice: string | null) => {
     const attempt: LiveAttempt = {
       jobId: row.id,
+      profile: row.profile,
       category: admit.category,
       gpuIndex: admit.placement.gpuIndex,
       encoder: admit.placement.encoder,
@@ -354,6 +357,25 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     }
 
     if (failure) {
+      // What a dying attempt was seen holding on the GPU is a floor on what its profile needs (estimates.ts).
+      const died = () => {
+        if (attempt.peakVramMb > 0) {
+          insertUsageNow(deps.db, {
+            profile: row.profile,
+            job_id: row.id,
+            recorded_at: ended,
+            wall_seconds: ranMs / 1000,
+            cpu_seconds: attempt.cpuSeconds || null,
+            peak_rss_bytes: attempt.peakRss || null,
+            peak_vram_mb: attempt.peakVramMb,
+            input_bytes: row.size_bytes,
+            output_bytes: 0,
+            media_seconds: null,
+            encoder: admit.placement.encoder,
+            outcome: 'failed',
+          });
+        }
+      };
       const retry = failure.kind === 'transient' && number < row.max_attempts;
       deps.logger.warn(`job ${row.id} attempt ${number} failed: ${failure.message}${retry ? '; will retry' : ''}`, { job: row.id, inbox: row.inbox_path });
       // The job's own log says it too, with the signal, so the console and `spool job` show why an attempt ended.
@@ -368,6 +390,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         const kind = failure.kind;
         const job = await statementsOf(deps.db).write(() => {
           end();
+          died();
           const written = updateJobNow(deps.db, row.id, { status: 'PENDING', run_after: runAfter, error: message, error_kind: kind, progress: null, updated_at: ended, waiting_reason: `attempt ${number} failed; retrying at ${new Date(runAfter).toISOString()}` });
           return written ? hydrateNow(deps.db, [written])[0] : undefined;
         });
@@ -376,7 +399,14 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         return;
       }
       const error = failure.kind === 'transient' ? `${failure.message} (after ${number} attempts)` : failure.message;
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, { also: attemptEnd('failed', failure), committed });
+      const end = attemptEnd('failed', failure);
+      await finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, {
+        also: () => {
+          end();
+          died();
+        },
+        committed,
+      });
       return;
     }
 
@@ -603,6 +633,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     running: () =>
       [...live.values()].map((a) => ({
         jobId: a.jobId,
+        profile: a.profile,
         category: a.category,
         gpuIndex: a.gpuIndex,
         encoder: a.encoder,

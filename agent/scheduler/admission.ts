@@ -15,8 +15,16 @@
  *    - NVENC sessions per GPU: live count + our NVENC attempts started since
  *      the sample, against the card's session limit.
  *    - CPU: live busy share + cores of attempts started since the sample,
- *      against the ceiling: work is admitted while that is below it, so the
- *      last job may overshoot (CPU time is shared; VRAM is not).
+ *      against the ceiling: CPU-only work is admitted while that is below
+ *      it, so the last job may overshoot (CPU time is shared; VRAM is not).
+ *      Work placed on a GPU is not stopped by the ceiling (its cores still
+ *      count, so CPU-only work makes room for it): a card left idle for want
+ *      of a core or two is lost capacity, while CPU-only work only slows.
+ *    - A profile no attempt of which has completed yet runs one GPU attempt
+ *      at a time, on a GPU with none of our other attempts, and nothing else
+ *      is placed on that GPU while it runs: it may grow past what it
+ *      declares. It shows what the profile really takes (and, if it dies,
+ *      raises the estimate: estimates.ts), then the rest fan out.
  *    - memory (MemAvailable) and free disk of the outbox's filesystem against
  *      the job's estimates, less what attempts started since have claimed.
  *    - per-category concurrency on top.
@@ -24,7 +32,9 @@
  * 3. Order: priority 1..10 improved one step per `agingMs` waited, FIFO
  *    within a priority. A job that does not fit does not stop the jobs behind
  *    it (backfill), until it has waited `starvationMs`: then the resource it
- *    waits for is held for it, and no later job may take that resource.
+ *    waits for is held for it, and no later job may take that resource. A
+ *    CPU hold lets later GPU work through only while GPU work alone stays
+ *    below the ceiling, so the CPU-only work drains and the held job fits.
  *
  * Placement rule (deterministic): a job needing VRAM goes to the GPU where it
  * fits most tightly (least memory left after it; lowest index on a tie), to
@@ -46,6 +56,9 @@ export interface Needs {
 
 export interface QueuedJob {
   id: string;
+  profile: string;
+  /** Whether an attempt of the profile has ever completed (estimates.ts); until then its GPU attempts run one at a time. */
+  profileCompleted: boolean;
   kind: Kind;
   category: Category;
   priority: number;
@@ -65,6 +78,9 @@ export interface QueuedJob {
 
 export interface RunningAttempt {
   jobId: string;
+  profile: string;
+  /** Whether an attempt of its profile has completed; until then it may grow past its reservation, so it has its card to itself. */
+  profileCompleted: boolean;
   /** The category it counts against (a CPU-placed `auto` transcode counts as cpu). */
   category: Category;
   gpuIndex: number | null;
@@ -208,6 +224,10 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   const vram = new Map<number, number>();
   const sessions = new Map<number, number>();
   const ours = new Map<number, number>();
+  /** Per profile, an attempt of it on a GPU (running or admitted in this pass). */
+  const onGpu = new Map<string, string>();
+  /** GPUs running the first attempt of a profile that never completed, and which job that is. */
+  const firstRuns = new Map<number, string>();
   for (const gpu of samples.gpus) {
     vram.set(gpu.index, gpu.memoryFreeMb - limits.headroomMb);
     sessions.set(gpu.index, gpu.encoderSessions ?? 0);
@@ -217,11 +237,14 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   let cpuPercent = system?.cpuBusyPercent ?? 0;
   /** Our attempts on the box, running or admitted in this pass (counted by take()). */
   let oursOnBox = 0;
+  /** Cores reserved by our attempts placed on a GPU, running or admitted in this pass. */
+  let gpuWorkCores = 0;
   let memMb = system?.memAvailableMb ?? Infinity;
   const disk = new Map(Object.entries(samples.disks).map(([device, d]) => [device, d.freeMb - limits.minFreeDiskMb]));
 
   const take = (needs: Needs, device: string | null, gpuIndex: number | null, nvenc: boolean, sinceSample: { gpu: boolean; system: boolean }) => {
     if (gpuIndex !== null) {
+      gpuWorkCores += needs.cpuCores;
       vram.set(gpuIndex, (vram.get(gpuIndex) ?? 0) - needs.vramMb);
       ours.set(gpuIndex, (ours.get(gpuIndex) ?? 0) + 1);
       if (nvenc && sinceSample.gpu) sessions.set(gpuIndex, (sessions.get(gpuIndex) ?? 0) + 1);
@@ -236,6 +259,8 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
 
   for (const attempt of running) {
     busy[attempt.category] += 1;
+    if (attempt.gpuIndex !== null) onGpu.set(attempt.profile, attempt.jobId);
+    if (attempt.gpuIndex !== null && !attempt.profileCompleted) firstRuns.set(attempt.gpuIndex, attempt.jobId);
     const unobserved = { ...attempt.reservation, vramMb: Math.max(0, attempt.reservation.vramMb - attempt.observedVramMb) };
     take(unobserved, attempt.outboxDevice, attempt.gpuIndex, attempt.encoder === 'nvenc', {
       gpu: attempt.startedAt >= samples.gpuAt,
@@ -265,8 +290,20 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
     if (withSessions.length === 0) {
       return { reason: `all NVENC sessions in use (${candidates.map((g) => `GPU ${g.index}: ${sessions.get(g.index) ?? 0} of ${g.nvencSessionLimit}`).join(', ')})`, resource: 'nvenc' };
     }
-    const fitting = withSessions.filter((g) => (vram.get(g.index) ?? 0) >= job.needs.vramMb);
+    let fitting = withSessions.filter((g) => (vram.get(g.index) ?? 0) >= job.needs.vramMb);
     if (fitting.length === 0) return { reason: gpuReason(job.needs.vramMb, ''), resource: 'vram' };
+    // The first run of a profile may grow past what it declares, into memory
+    // anything beside it was admitted against: it gets a card with none of
+    // our work, and nothing else joins it there until it has ended.
+    if (!job.profileCompleted) {
+      const probe = onGpu.get(job.profile);
+      if (probe !== undefined) return { reason: `first GPU run of profile ${job.profile}: waiting for job ${probe} to show how much GPU memory it takes`, resource: null };
+      fitting = fitting.filter((g) => (ours.get(g.index) ?? 0) === 0);
+      if (fitting.length === 0) return { reason: `first GPU run of profile ${job.profile}: waiting for a GPU with none of our jobs on it (it may use more memory than declared)`, resource: 'vram' };
+    } else {
+      fitting = fitting.filter((g) => !firstRuns.has(g.index));
+      if (fitting.length === 0) return { reason: `waiting for the first run of a profile to end (${[...firstRuns].map(([g, id]) => `job ${id} on GPU ${g}`).join(', ')}); it may use more memory than declared`, resource: 'vram' };
+    }
     const left = (g: GpuSample) => (vram.get(g.index) ?? 0) - job.needs.vramMb;
     const gpu =
       job.needs.vramMb > 0
@@ -276,16 +313,24 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   };
 
   /** CPU, memory and disk checks shared by every placement. */
-  const hostCheck = (job: QueuedJob): { reason: string; resource: Resource } | null => {
+  const hostCheck = (job: QueuedJob, gpuWork: boolean): { reason: string; resource: Resource } | null => {
     if (system) {
-      if (held.has('cpu')) return { reason: `CPU is held for job ${held.get('cpu')}, which has waited longest`, resource: 'cpu' };
+      // A CPU hold lets GPU work through only while GPU work alone stays
+      // below the ceiling: CPU-only work then drains until the held job fits.
+      const gpuShare = ((gpuWorkCores + job.needs.cpuCores) / system.cores) * 100;
+      if (held.has('cpu') && !(gpuWork && gpuShare < limits.cpuCeilingPercent)) {
+        return { reason: `CPU is held for job ${held.get('cpu')}, which has waited longest`, resource: 'cpu' };
+      }
       // Admit while the box is below the ceiling; the last job may overshoot it.
       // Packing strictly (busy + need <= ceiling) left half the CPU idle
       // whenever one wide job ran (see test/bench/SIM-NOTES.md). With none
       // of ours on the box the ceiling is not applied: the busy share is
       // then all other people's, CPU time is shared, and waiting for them
-      // to stop could mean waiting forever.
-      if (cpuPercent >= limits.cpuCeilingPercent && oursOnBox > 0) {
+      // to stop could mean waiting forever. GPU work is not held back by
+      // it: with CPU-only work filling the host to the ceiling, GPU jobs
+      // waited for a core while both cards idled (SIM-NOTES.md, "GPU work
+      // and the CPU ceiling"). The cards and category slots bound GPU work.
+      if (!gpuWork && cpuPercent >= limits.cpuCeilingPercent && oursOnBox > 0) {
         return {
           reason: `CPU ${Math.round(cpuPercent)}% busy; needs ${job.needs.cpuCores} core${job.needs.cpuCores === 1 ? '' : 's'} of ${system.cores} (ceiling ${limits.cpuCeilingPercent}%)`,
           resource: 'cpu',
@@ -315,12 +360,14 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
 
   const admit = (job: QueuedJob, category: Category, placement: Placement): PlaceResult => {
     busy[category] += 1;
+    if (placement.gpuIndex !== null) onGpu.set(job.profile, job.id);
+    if (placement.gpuIndex !== null && !job.profileCompleted) firstRuns.set(placement.gpuIndex, job.id);
     take(job.needs, job.outboxDevice, placement.gpuIndex, placement.encoder === 'nvenc', { gpu: true, system: true });
     return { ok: true, category, placement };
   };
 
   const tryGpu = (job: QueuedJob, category: Category, nvenc: boolean): PlaceResult => {
-    const blocked = slot(category) ?? hostCheck(job);
+    const blocked = slot(category) ?? hostCheck(job, true);
     if (blocked) return { ok: false, ...blocked };
     const picked = pickGpu(job, nvenc);
     if ('reason' in picked) return { ok: false, ...picked };
@@ -328,7 +375,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   };
 
   const tryCpu = (job: QueuedJob, category: Category): PlaceResult => {
-    const blocked = slot(category) ?? hostCheck(job);
+    const blocked = slot(category) ?? hostCheck(job, false);
     if (blocked) return { ok: false, ...blocked };
     return admit(job, category, { encoder: 'cpu', gpuIndex: null });
   };

@@ -139,7 +139,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return problem === null;
     });
     const queue = open.map((r) => toQueued(r, deps));
-    const running = deps.executor.running();
+    const completed = (profile: string) => (deps.estimator.learned(profile)?.samples ?? 0) > 0;
+    const running = deps.executor.running().map((a) => ({ ...a, profileCompleted: completed(a.profile) }));
     const decision = decideAdmissions(
       queue,
       running,
@@ -253,6 +254,8 @@ function toQueued(row: CandidateRow, deps: SchedulerDeps): QueuedJob {
   const profile = deps.config().profiles[row.profile];
   return {
     id: row.id,
+    profile: row.profile,
+    profileCompleted: (deps.estimator.learned(row.profile)?.samples ?? 0) > 0,
     kind: row.kind as QueuedJob['kind'],
     category: row.category as QueuedJob['category'],
     priority: row.priority,

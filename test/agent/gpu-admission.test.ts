@@ -7,8 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { insertUsage } from '../../agent/db/attempt.repository.js';
+import { openDatabase } from '../../agent/db/database.js';
 import { createFakeGpu, type FakeGpu } from '../helpers/fake-gpu/index.js';
-import { startTestAgent, type TestAgent } from '../helpers/test-agent.js';
+import { makeTempDir, startTestAgent, type TestAgent } from '../helpers/test-agent.js';
 
 let t: TestAgent | undefined;
 let gpu: FakeGpu | undefined;
@@ -28,7 +30,20 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000
   }
 }
 
-async function startGpuAgent(workload: { mib: number; rampMs: number; durationMs: number }, foreignMb: number, extra: Record<string, unknown> = {}) {
+/**
+ * A data folder where one attempt of `tag` completed before (on 5000 MiB,
+ * under its declared 6000): its jobs may run side by side from the start.
+ * A profile that never completed runs one GPU attempt at a time.
+ */
+async function ranBefore(): Promise<string> {
+  const dir = makeTempDir();
+  const opened = await openDatabase(path.join(dir, 'data', 'spool.db'));
+  await insertUsage(opened.db, { profile: 'tag', job_id: 'earlier', recorded_at: 0, wall_seconds: 2, cpu_seconds: null, peak_rss_bytes: null, peak_vram_mb: 5000, input_bytes: 5, output_bytes: 0, media_seconds: null, encoder: 'cpu' });
+  await opened.close();
+  return dir;
+}
+
+async function startGpuAgent(workload: { mib: number; rampMs: number; durationMs: number }, foreignMb: number, extra: Record<string, unknown> = {}, dir?: string) {
   gpu = createFakeGpu({ gpus: [{ name: 'NVIDIA GeForce RTX 4080', memoryTotalMb: 16_384 }], foreign: foreignMb > 0 ? [{ pid: 4242, gpu: 0, usedMemoryMb: foreignMb, name: 'someone-elses-training' }] : [] });
   t = await startTestAgent(
     {
@@ -39,7 +54,7 @@ async function startGpuAgent(workload: { mib: number; rampMs: number; durationMs
       },
       ...extra,
     },
-    { env: gpu.env },
+    { env: gpu.env, dir },
   );
   return t;
 }
@@ -70,7 +85,7 @@ describe('GPU admission against live samples', () => {
   });
 
   it('when the foreign process goes away, two run at once', async () => {
-    await startGpuAgent({ mib: 6000, rampMs: 100, durationMs: 3000 }, 5120);
+    await startGpuAgent({ mib: 6000, rampMs: 100, durationMs: 3000 }, 5120, {}, await ranBefore());
     const a = await submit('tag', 'a.bin');
     const b = await submit('tag', 'b.bin');
     await t!.waitForStatus(a.id, ['RUNNING']);
@@ -82,13 +97,32 @@ describe('GPU admission against live samples', () => {
 
   it('an admitted job not yet visible in the samples still counts', async () => {
     // 16384 free: two 6000 MiB jobs fit, a third does not, even while none of them shows any memory yet.
-    await startGpuAgent({ mib: 6000, rampMs: 2500, durationMs: 3000 }, 0);
+    await startGpuAgent({ mib: 6000, rampMs: 2500, durationMs: 3000 }, 0, {}, await ranBefore());
     const jobs = [await submit('tag', 'a.bin'), await submit('tag', 'b.bin'), await submit('tag', 'c.bin')];
     await until(async () => (await Promise.all(jobs.map((j) => t!.agent.jobs.get(j.id)))).filter((j) => j!.status === 'RUNNING').length === 2);
     expect(gpu!.registrations()).toEqual([]); // nothing visible yet
     const third = (await Promise.all(jobs.map((j) => t!.agent.jobs.get(j.id)))).find((j) => j!.status === 'PENDING')!;
     await until(async () => ((await t!.agent.jobs.get(third.id))!.waitingReason ?? '').startsWith('needs 6000 MiB VRAM'));
     expect(t!.agent.executor.running()).toHaveLength(2);
+  });
+
+  it('a profile that never completed runs one GPU attempt at a time, then fans out', async () => {
+    // Room for two (16384 free), but nobody has seen a `tag` job finish: the second waits for the first.
+    await startGpuAgent({ mib: 6000, rampMs: 100, durationMs: 1500 }, 0);
+    let peak = 0;
+    t!.agent.events.on('job:updated', () => {
+      peak = Math.max(peak, t!.agent.executor.running().length);
+    });
+    const a = await submit('tag', 'a.bin');
+    const b = await submit('tag', 'b.bin');
+    const waiting = await t!.next('job:updated', ({ job }) => job.id === b.id && (job.waitingReason ?? '').startsWith('first GPU run of profile tag'));
+    expect(waiting.job.waitingReason).toBe(`first GPU run of profile tag: waiting for job ${a.id} to show how much GPU memory it takes`);
+    await t!.waitForStatus(b.id, ['COMPLETED'], 30_000);
+    expect(peak).toBe(1);
+    // One completed: the next two run side by side.
+    const c = await submit('tag', 'c.bin');
+    const d = await submit('tag', 'd.bin');
+    await until(async () => (await Promise.all([c, d].map((j) => t!.agent.jobs.get(j.id)))).every((j) => j!.status === 'RUNNING'));
   });
 
   it('a hanging nvidia-smi stops GPU admissions while CPU jobs keep running', async () => {

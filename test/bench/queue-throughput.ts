@@ -250,7 +250,7 @@ function queueOnly(real: Executor, deps: JobDeps, onEnded: () => void): Executor
       });
     },
     running: () =>
-      [...live].map((jobId) => ({ jobId, category: 'cpu' as const, gpuIndex: null, encoder: 'cpu' as const, startedAt: 0, reservation: { vramMb: 0, cpuCores: 1, rssMb: 0, outputMb: 0 }, observedVramMb: 0, outboxDevice: null })),
+      [...live].map((jobId) => ({ jobId, profile: 'job', category: 'cpu' as const, gpuIndex: null, encoder: 'cpu' as const, startedAt: 0, reservation: { vramMb: 0, cpuCores: 1, rssMb: 0, outputMb: 0 }, observedVramMb: 0, outboxDevice: null })),
     isLive: (jobId) => live.has(jobId),
   };
 }

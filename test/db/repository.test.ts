@@ -33,7 +33,7 @@ describe('storage', () => {
     await opened.close();
     opened = await openDatabase(path.join(dir, 'spool.db'));
     const migrations = opened.sqlite.prepare('select name from kysely_migration').all();
-    expect(migrations).toEqual([{ name: '2026-11-25-initial' }, { name: '2026-11-25b-candidates-by-age' }, { name: '2026-11-25c-jobs-source-path' }, { name: '2026-11-25d-job-list' }, { name: '2026-11-25e-lean-job-indexes' }]);
+    expect(migrations).toEqual([{ name: '2026-11-25-initial' }, { name: '2026-11-25b-candidates-by-age' }, { name: '2026-11-25c-jobs-source-path' }, { name: '2026-11-25d-job-list' }, { name: '2026-11-25e-lean-job-indexes' }, { name: '2026-11-25f-usage-outcome' }]);
   });
 
   it('refuses a corrupt database file with a clear message', async () => {

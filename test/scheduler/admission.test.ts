@@ -14,6 +14,8 @@ const limits: Limits = { concurrency: { cpu: 2, gpu_encode: 2, gpu_ai: 1 }, agin
 const needs = (over: Partial<Needs> = {}): Needs => ({ vramMb: 0, cpuCores: 1, rssMb: 100, outputMb: 10, ...over });
 const attempt = (jobId: string, over: Partial<RunningAttempt> = {}): RunningAttempt => ({
   jobId,
+  profile: 'p',
+  profileCompleted: true,
   category: 'cpu',
   gpuIndex: null,
   encoder: 'cpu',
@@ -27,6 +29,8 @@ const attempt = (jobId: string, over: Partial<RunningAttempt> = {}): RunningAtte
 function job(id: string, over: Partial<QueuedJob> = {}): QueuedJob {
   return {
     id,
+    profile: 'p',
+    profileCompleted: true,
     kind: 'probe',
     category: 'cpu',
     priority: 5,
@@ -223,6 +227,54 @@ describe('resources', () => {
     expect(reasonOf('q', [job('p'), job('q')], [], host(95), wide)).toBe('CPU 120% busy; needs 1 core of 4 (ceiling 90%)');
     const oursBefore = attempt('r', { startedAt: NOW - 5000 });
     expect(reasonOf('w', [job('w')], [oursBefore], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
+  });
+
+  it('CPU ceiling: work placed on a GPU is not held back by it, but its cores count against CPU-only work', () => {
+    const host = (busy: number): Samples => ({ ...twoGpus, system: { at: NOW - 1000, cores: 4, cpuBusyPercent: busy, memAvailableMb: 8000 } });
+    const ours = attempt('r', { startedAt: NOW - 5000 });
+    // 95 % busy with one of ours on the box: the CPU job waits, the GPU job starts (a card idle for want of a core is lost).
+    const queue = [job('cpu', { createdAt: NOW - 2 * MIN }), ai('gpu', 1000)];
+    expect(admitted(queue, [ours], host(95), wide)).toEqual(['gpu']);
+    expect(reasonOf('cpu', queue, [ours], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
+    // 60 % busy: a 2-core GPU job admitted first takes the box to 110 %, so the CPU job behind it waits.
+    const gpuFirst = [ai('gpu', 1000, { createdAt: NOW - 2 * MIN, needs: needs({ vramMb: 1000, cpuCores: 2 }) }), job('cpu')];
+    expect(admitted(gpuFirst, [ours], host(60), wide)).toEqual(['gpu']);
+    // A CPU hold for a starving job stops later CPU-only work, and GPU work once GPU work alone would reach the ceiling,
+    // so that the held job fits when the CPU-only work has drained.
+    const starving = job('wide', { createdAt: NOW - 20 * MIN, needs: needs({ cpuCores: 4 }) });
+    const later = [starving, ai('gpu', 1000), job('cpu2')];
+    const d = decideAdmissions(later, [ours], host(95), wide, NOW);
+    expect(d.admit.map((a) => a.jobId)).toEqual(['gpu']); // GPU work: 1 core of 4, 25 %
+    expect(d.wait.find((w) => w.jobId === 'cpu2')?.reason).toBe('CPU is held for job wide, which has waited longest');
+    const gpuBusy = attempt('g', { category: 'gpu_ai', gpuIndex: 1, startedAt: NOW - 5000, reservation: needs({ vramMb: 1000, cpuCores: 3 }) });
+    const held = decideAdmissions(later, [ours, gpuBusy], host(95), wide, NOW);
+    expect(held.admit).toEqual([]); // 3 + 1 cores of 4 would be GPU work alone at 100 %
+    expect(held.wait.find((w) => w.jobId === 'gpu')?.reason).toBe('CPU is held for job wide, which has waited longest');
+  });
+
+  it('a profile that never completed runs one GPU attempt at a time, on a card of its own', () => {
+    const fresh = (id: string, over: Partial<QueuedJob> = {}) => ai(id, 4000, { profile: 'sdxl', profileCompleted: false, ...over });
+    const d = decideAdmissions([fresh('a'), fresh('b'), ai('other', 4000)], [], twoGpus, wide, NOW);
+    expect(d.admit.map((a) => a.jobId)).toEqual(['a', 'other']);
+    expect(d.wait).toEqual([{ jobId: 'b', reason: 'first GPU run of profile sdxl: waiting for job a to show how much GPU memory it takes' }]);
+    // A running attempt of the profile counts the same; nothing is held for the waiting one.
+    const first = attempt('a', { profile: 'sdxl', profileCompleted: false, category: 'gpu_ai', gpuIndex: 0, reservation: needs({ vramMb: 4000 }) });
+    expect(admitted([fresh('b'), ai('later', 4000, { createdAt: NOW })], [first], twoGpus, wide)).toEqual(['later']);
+    // On the CPU the rule does not apply: an auto transcode of a fresh profile falls back to the CPU encoder.
+    const auto = job('t', { kind: 'transcode', category: 'gpu_encode', encoder: 'auto', profile: 'sdxl', profileCompleted: false });
+    expect(decideAdmissions([auto], [first], twoGpus, wide, NOW).admit[0]?.placement).toEqual({ encoder: 'cpu', gpuIndex: null });
+    // Once an attempt has completed (and taught its VRAM), the rest fan out.
+    const taught = { ...first, profileCompleted: true };
+    expect(admitted([fresh('b', { profileCompleted: true }), fresh('c', { profileCompleted: true })], [taught], twoGpus, wide)).toEqual(['b', 'c']);
+    // A first run may grow past its declaration: it starts only on a card with none of our work...
+    const busy = [attempt('x', { category: 'gpu_ai', gpuIndex: 0, reservation: needs({ vramMb: 1000 }) }), attempt('y', { category: 'gpu_ai', gpuIndex: 1, reservation: needs({ vramMb: 1000 }) })];
+    expect(reasonOf('b', [fresh('b')], busy, twoGpus, wide)).toBe('first GPU run of profile sdxl: waiting for a GPU with none of our jobs on it (it may use more memory than declared)');
+    expect(admitted([fresh('b')], busy.slice(0, 1), twoGpus, wide)).toEqual(['b']);
+    expect(decideAdmissions([fresh('b')], busy.slice(0, 1), twoGpus, wide, NOW).admit[0]?.placement.gpuIndex).toBe(1);
+    // ...and nothing joins it there while it runs.
+    expect(reasonOf('k', [ai('k', 1000)], [first], oneGpu, wide)).toBe('waiting for the first run of a profile to end (job a on GPU 0); it may use more memory than declared');
+    // A VRAM shortage is the reason shown first: it is what the job would wait for anyway.
+    expect(reasonOf('b', [fresh('b', { needs: needs({ vramMb: 30_000 }) })], [first], twoGpus, wide)).toMatch(/^needs 30000 MiB VRAM/);
   });
 
   it('a job no GPU can ever take waits without holding memory from the others', () => {

@@ -62,4 +62,41 @@ describe('estimates', () => {
     expect(estimator.runSeconds('tag', 50e6)).toBe(100);
     expect(estimator.learned('tag')).toMatchObject({ speed: 2, samples: 10 });
   });
+
+  it("a failed attempt's peak VRAM raises the estimate, and teaches nothing else", async () => {
+    const estimator = createEstimator(opened.db);
+    const row = (jobId: string, at: number, peakVramMb: number, outcome: 'completed' | 'failed') => ({
+      profile: 'tag',
+      job_id: jobId,
+      recorded_at: at,
+      wall_seconds: outcome === 'completed' ? 20 : 3,
+      cpu_seconds: outcome === 'completed' ? 30 : 9,
+      peak_rss_bytes: 300 * 2 ** 20,
+      peak_vram_mb: peakVramMb,
+      input_bytes: 10e6,
+      output_bytes: outcome === 'completed' ? 1e6 : 0,
+      media_seconds: null,
+      encoder: 'cpu',
+      outcome,
+    });
+    // Nothing completed yet: an attempt died holding 7000 MiB of a profile that declares 4000.
+    await insertUsage(opened.db, row('A', 1, 7000, 'failed'));
+    await estimator.refresh('tag');
+    expect(estimator.needs('tag', profile, 50e6).vramMb).toBe(Math.ceil(7000 * 1.1));
+    expect(estimator.learned('tag')).toMatchObject({ vramMb: 7000, samples: 0, cpuCores: null, secondsPerMb: null });
+
+    // Completed attempts at 5000 MiB: the one that died still sets the floor (it may have wanted more).
+    for (let i = 0; i < 5; i++) await insertUsage(opened.db, row(`C${i}`, 10 + i, 5000, 'completed'));
+    await estimator.refresh('tag');
+    expect(estimator.needs('tag', profile, 50e6).vramMb).toBe(Math.ceil(7000 * 1.1));
+    // Run time, CPU and output size come from the completed ones alone.
+    expect(estimator.learned('tag')).toMatchObject({ samples: 5, cpuCores: 1.5, secondsPerMb: 2, outputRatio: 0.1 });
+
+    // Older rows (before failed attempts were recorded) read as completed.
+    const plain = row('D', 20, 9000, 'completed') as Partial<ReturnType<typeof row>>;
+    delete plain.outcome;
+    await insertUsage(opened.db, plain as ReturnType<typeof row>);
+    await estimator.refresh('tag');
+    expect(estimator.learned('tag')).toMatchObject({ samples: 6 });
+  });
 });

@@ -84,7 +84,7 @@ export interface Policy {
   decide(view: PolicyView): Start[];
   /** An attempt completed: what the agent writes to profile_usage. */
   completed?(usage: Usage): void;
-  /** An attempt ran out of GPU memory, with what the samples had shown of it (the agent records nothing then). */
+  /** An attempt ran out of GPU memory, with what the samples had shown of it (the agent records that as a floor on the profile's VRAM). */
   failed?(usage: Usage): void;
 }
 

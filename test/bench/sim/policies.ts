@@ -6,7 +6,7 @@
  * checked against the card size.
  */
 import { decideAdmissions, effectivePriority, type Limits, type Needs, type QueuedJob, type RunningAttempt, type Samples } from '../../../agent/scheduler/admission.js';
-import { percentile } from '../../../agent/scheduler/estimates.js';
+import { estimateNeeds, learnFrom, USAGE_WINDOW, type Learned, type Observation } from '../../../agent/scheduler/estimates.js';
 import type { Category } from '../../../agent/config/config.schema.js';
 import type { PendingView, Policy, PolicyView, Start, Usage } from './engine.js';
 import type { SimJob } from './trace.js';
@@ -23,38 +23,40 @@ export const SPOOL_LIMITS: Limits = {
 };
 
 /**
- * max(declared, p90 of the profile's last 20 completed attempts × margin),
- * as agent/scheduler/estimates.ts computes it from profile_usage (which only
- * completed attempts write).
+ * The agent's estimator (agent/scheduler/estimates.ts, its very functions)
+ * over an in-memory profile_usage: the last USAGE_WINDOW attempts of each
+ * profile, completed ones and ones that died holding GPU memory, as the
+ * executor records them.
  */
 export function createLearner() {
-  const WINDOW = 20;
-  const history = new Map<string, Usage[]>();
-  /** Like the agent's estimator cache: recomputed when an attempt of the profile finishes, not per decision. */
-  const learned = new Map<string, { vramMb: number; cpuCores: number; rssMb: number }>();
-  const p90 = (rows: Usage[], pick: (u: Usage) => number) => percentile(rows.map(pick), 0.9) ?? 0;
+  const history = new Map<string, Observation[]>();
+  /** Like the agent's estimator cache: recomputed when an attempt of the profile ends, not per decision. */
+  const learned = new Map<string, Learned>();
   return {
-    record(usage: Usage) {
-      const rows = [usage, ...(history.get(usage.profile) ?? [])].slice(0, WINDOW);
+    record(usage: Usage, outcome: Observation['outcome'] = 'completed') {
+      if (outcome === 'failed' && usage.peakVramMb <= 0) return;
+      const row: Observation =
+        outcome === 'completed'
+          ? { outcome, peakVramMb: usage.peakVramMb || null, cpuCores: usage.cpuCores, rssMb: usage.rssMb, outputRatio: null, speed: null, secondsPerMb: null }
+          : { outcome, peakVramMb: usage.peakVramMb, cpuCores: null, rssMb: null, outputRatio: null, speed: null, secondsPerMb: null };
+      const rows = [row, ...(history.get(usage.profile) ?? [])].slice(0, USAGE_WINDOW);
       history.set(usage.profile, rows);
-      learned.set(usage.profile, { vramMb: p90(rows, (u) => u.peakVramMb), cpuCores: p90(rows, (u) => u.cpuCores), rssMb: p90(rows, (u) => u.rssMb) });
+      learned.set(usage.profile, learnFrom(rows));
     },
+    learned: (profile: string) => learned.get(profile),
     needs(job: SimJob): Needs {
-      const l = learned.get(job.profile);
-      return {
-        vramMb: Math.ceil(Math.max(job.declared.vramMb, (l?.vramMb ?? 0) * 1.1)),
-        cpuCores: Math.max(job.declared.cpuCores, (l?.cpuCores ?? 0) * 1.1),
-        rssMb: Math.ceil(l ? l.rssMb * 1.2 : 200),
-        outputMb: 0,
-      };
+      // No outbox in the simulation: the output estimate is not used.
+      return { ...estimateNeeds(job.declared, learned.get(job.profile), 0), outputMb: 0 };
     },
   };
 }
 
-function toQueued(p: PendingView, needs: Needs): QueuedJob {
+function toQueued(p: PendingView, needs: Needs, profileCompleted: boolean): QueuedJob {
   const { job } = p;
   return {
     id: job.id,
+    profile: job.profile,
+    profileCompleted,
     kind: job.kind,
     category: job.category,
     priority: job.priority,
@@ -104,9 +106,11 @@ export function spoolPolicy(name: string, limits: Limits, history: readonly Usag
     name,
     decide(view) {
       const needs = new Map(view.queue.map((p) => [p.job.id, learner.needs(p.job)]));
-      const queue = view.queue.map((p) => toQueued(p, needs.get(p.job.id)!));
+      const queue = view.queue.map((p) => toQueued(p, needs.get(p.job.id)!, (learner.learned(p.job.profile)?.samples ?? 0) > 0));
       const running: RunningAttempt[] = view.running.map((r) => ({
         jobId: r.job.id,
+        profile: r.job.profile,
+        profileCompleted: (learner.learned(r.job.profile)?.samples ?? 0) > 0,
         category: r.category,
         gpuIndex: r.gpuIndex,
         encoder: r.encoder,
@@ -119,6 +123,7 @@ export function spoolPolicy(name: string, limits: Limits, history: readonly Usag
       return decision.admit.map((a) => ({ jobId: a.jobId, category: a.category, gpuIndex: a.placement.gpuIndex, encoder: a.placement.encoder, reservation: needs.get(a.jobId)! }));
     },
     completed: (usage) => learner.record(usage),
+    failed: (usage) => learner.record(usage, 'failed'),
   };
 }
 
