@@ -22,9 +22,10 @@
  *      of a core or two is lost capacity, while CPU-only work only slows.
  *    - A profile no attempt of which has completed yet runs one GPU attempt
  *      at a time, on a GPU with none of our other attempts, and nothing else
- *      is placed on that GPU while it runs: it may grow past what it
- *      declares. It shows what the profile really takes (and, if it dies,
- *      raises the estimate: estimates.ts), then the rest fan out.
+ *      is placed on that GPU until it ends or the samples have seen it run
+ *      for FIRST_RUN_ALONE_MS: it may grow past what it declares. It shows
+ *      what the profile really takes (and, if it dies, raises the estimate:
+ *      estimates.ts), then the rest fan out.
  *    - memory (MemAvailable) and free disk of the outbox's filesystem against
  *      the job's estimates, less what attempts started since have claimed.
  *    - per-category concurrency on top.
@@ -54,6 +55,14 @@ export interface Needs {
   outputMb: number;
 }
 
+/**
+ * How long the first run of a profile keeps its card to itself, counted to
+ * the latest GPU sample: by then its memory has grown to what it takes and
+ * the live free memory shows it. Only until it ends would leave a card
+ * mostly idle for the whole of a long first job.
+ */
+export const FIRST_RUN_ALONE_MS = 120_000;
+
 export interface QueuedJob {
   id: string;
   profile: string;
@@ -79,7 +88,7 @@ export interface QueuedJob {
 export interface RunningAttempt {
   jobId: string;
   profile: string;
-  /** Whether an attempt of its profile has completed; until then it may grow past its reservation, so it has its card to itself. */
+  /** Whether an attempt of its profile has completed; until then it may grow past its reservation, so it has its card to itself (for FIRST_RUN_ALONE_MS). */
   profileCompleted: boolean;
   /** The category it counts against (a CPU-placed `auto` transcode counts as cpu). */
   category: Category;
@@ -260,7 +269,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
   for (const attempt of running) {
     busy[attempt.category] += 1;
     if (attempt.gpuIndex !== null) onGpu.set(attempt.profile, attempt.jobId);
-    if (attempt.gpuIndex !== null && !attempt.profileCompleted) firstRuns.set(attempt.gpuIndex, attempt.jobId);
+    if (attempt.gpuIndex !== null && !attempt.profileCompleted && samples.gpuAt - attempt.startedAt < FIRST_RUN_ALONE_MS) firstRuns.set(attempt.gpuIndex, attempt.jobId);
     const unobserved = { ...attempt.reservation, vramMb: Math.max(0, attempt.reservation.vramMb - attempt.observedVramMb) };
     take(unobserved, attempt.outboxDevice, attempt.gpuIndex, attempt.encoder === 'nvenc', {
       gpu: attempt.startedAt >= samples.gpuAt,
@@ -294,7 +303,8 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
     if (fitting.length === 0) return { reason: gpuReason(job.needs.vramMb, ''), resource: 'vram' };
     // The first run of a profile may grow past what it declares, into memory
     // anything beside it was admitted against: it gets a card with none of
-    // our work, and nothing else joins it there until it has ended.
+    // our work, and nothing else joins it there until it has ended or the
+    // samples have seen it run for FIRST_RUN_ALONE_MS.
     if (!job.profileCompleted) {
       const probe = onGpu.get(job.profile);
       if (probe !== undefined) return { reason: `first GPU run of profile ${job.profile}: waiting for job ${probe} to show how much GPU memory it takes`, resource: null };

@@ -1,6 +1,6 @@
 /** The admission decision as tables of cases: pure, no clock, no I/O. */
 import { describe, expect, it } from 'vitest';
-import { decideAdmissions, effectivePriority, type GpuSample, type Limits, type Needs, type QueuedJob, type RunningAttempt, type Samples } from '../../agent/scheduler/admission.js';
+import { decideAdmissions, effectivePriority, FIRST_RUN_ALONE_MS, type GpuSample, type Limits, type Needs, type QueuedJob, type RunningAttempt, type Samples } from '../../agent/scheduler/admission.js';
 import { backoffDelay } from '../../agent/scheduler/backoff.js';
 
 const NOW = 1_000_000_000;
@@ -273,6 +273,11 @@ describe('resources', () => {
     expect(decideAdmissions([fresh('b')], busy.slice(0, 1), twoGpus, wide, NOW).admit[0]?.placement.gpuIndex).toBe(1);
     // ...and nothing joins it there while it runs.
     expect(reasonOf('k', [ai('k', 1000)], [first], oneGpu, wide)).toBe('waiting for the first run of a profile to end (job a on GPU 0); it may use more memory than declared');
+    // ...until the samples have seen it run for FIRST_RUN_ALONE_MS: by then its memory shows in them, and a long first job does not keep the card to itself for hours.
+    expect(admitted([ai('k', 1000)], [first], { ...oneGpu, gpuAt: first.startedAt + FIRST_RUN_ALONE_MS - 1 }, wide)).toEqual([]);
+    expect(admitted([ai('k', 1000)], [first], { ...oneGpu, gpuAt: first.startedAt + FIRST_RUN_ALONE_MS }, wide)).toEqual(['k']);
+    // Its own profile still waits for it to complete.
+    expect(reasonOf('b', [fresh('b')], [first], { ...twoGpus, gpuAt: first.startedAt + FIRST_RUN_ALONE_MS }, wide)).toMatch(/^first GPU run of profile sdxl: waiting for job a/);
     // A VRAM shortage is the reason shown first: it is what the job would wait for anyway.
     expect(reasonOf('b', [fresh('b', { needs: needs({ vramMb: 30_000 }) })], [first], twoGpus, wide)).toMatch(/^needs 30000 MiB VRAM/);
   });
