@@ -66,7 +66,8 @@ describe('crash safety: SIGKILL at random moments, restart, finish', () => {
         appliance: { name: 'crash-test' },
         dataDir: 'data',
         server: { port: 0 },
-        resources: { categories: { cpu: { concurrency: 2 } } },
+        // ceilingPercent 100: other test files share the CPUs; the ceiling is not what this test is about.
+        resources: { categories: { cpu: { concurrency: 2 } }, cpu: { ceilingPercent: 100 } },
         jobs: { killGraceSeconds: 1, stopDeadlineSeconds: 30, backoffBaseSeconds: 0.2, backoffMaxSeconds: 1 },
         profiles: {
           web: { kind: 'transcode', encoder: 'cpu', maxAttempts: 5, video: { codec: 'h264', preset: 'ultrafast', crf: 30 }, audio: { codec: 'aac', bitrateKbps: 64 } },

@@ -56,6 +56,8 @@ describe.skipIf(skipReason !== null)(`the agent under a stand-in service manager
     // Port 0: tests running side by side each get a free port.
     server: { port: 0 },
     jobs: { stopDeadlineSeconds: 20, killGraceSeconds: 1 },
+    // Other test files share the CPUs: the ceiling would hold these tiny jobs back (it is not what this file tests).
+    resources: { cpu: { ceilingPercent: 100 } },
     profiles: { copy, held: held(release) },
     inboxes: [inbox('copy'), inbox('held')],
   });

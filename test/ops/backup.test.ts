@@ -50,6 +50,8 @@ describe('spool backup', () => {
         dataDir: 'data',
         server: { port: 0 },
         jobs: { stopDeadlineSeconds: 0, killGraceSeconds: 1 },
+        // Other test files share the CPUs: the ceiling would hold these tiny jobs back (it is not what this file tests).
+        resources: { cpu: { ceilingPercent: 100 } },
         profiles: { copy, endless: endless(path.join(dir, 'endless.started')) },
         inboxes: ['copy', 'endless'].map((name) => ({ path: `inbox/${name}`, profile: name, outbox: `outbox/${name}`, stableSeconds: 0.3 })),
       }),
