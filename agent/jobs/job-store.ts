@@ -12,6 +12,7 @@ import type { Db } from '../db/database.js';
 import { getJob, getJobRowNow, hydrateNow, insertJobNow, replaceOutputsNow, updateJob, updateReadJobNow } from '../db/job.repository.js';
 import { rowToJob } from '../db/job.mapper.js';
 import { statementsOf } from '../db/statements.js';
+import { databaseWriteFault } from '../db/write-fault.js';
 import type { JobRow, NewJobRow } from '../db/tables.js';
 import { coerceError, SpoolError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -153,9 +154,16 @@ export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome
 export async function settle(deps: JobDeps, id: string, plan: readonly SettleStep[]): Promise<boolean> {
   try {
     await runSettlePlan(plan);
+  } catch (error) {
+    deps.logger.error(`cannot settle the files of job ${id}: ${coerceError(error).message}; retried at next start`, { job: id });
+    return false;
+  }
+  try {
     await updateJob(deps.db, id, { settle_plan: null });
     return true;
   } catch (error) {
+    // The files are settled; a plan left on the row is carried out again at start, which finds nothing left to do.
+    if (databaseWriteFault(error) !== null) return true;
     deps.logger.error(`cannot settle the files of job ${id}: ${coerceError(error).message}; retried at next start`, { job: id });
     return false;
   }

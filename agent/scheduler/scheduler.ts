@@ -49,6 +49,12 @@ export interface SchedulerDeps extends JobDeps {
   executor: Executor;
   machine: Machine;
   estimator: Estimator;
+  /**
+   * False while the database cannot be written: no pass runs (an attempt
+   * could not record that it started, nor a job why it waits). The agent
+   * pokes the scheduler once writes commit again.
+   */
+  writable?: () => boolean;
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
@@ -117,6 +123,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   async function pass(): Promise<void> {
     passStartedAt = performance.now();
+    if (deps.writable && !deps.writable()) return;
     const config = deps.config();
     const now = deps.clock.now();
     const agingMs = config.jobs.agingSeconds * 1000;
