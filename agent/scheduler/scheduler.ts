@@ -7,6 +7,7 @@
  */
 import { getJobNow, setWaitingReasonsNow, type CandidateRow } from '../db/job.repository.js';
 import { statementsOf } from '../db/statements.js';
+import { databaseWriteFault } from '../db/write-fault.js';
 import { getState, setState } from '../db/state.repository.js';
 import { coerceError } from '../errors.js';
 import { finishJob, type JobDeps } from '../jobs/job-store.js';
@@ -113,7 +114,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       try {
         await pass();
       } catch (error) {
-        deps.logger.error(`admission pass failed: ${coerceError(error).stack ?? String(error)}`);
+        // The database stopped taking writes during this pass: its health has said so once, and the next pass waits for it.
+        if (databaseWriteFault(error) !== null) deps.logger.debug(`admission pass stopped: ${coerceError(error).message}`);
+        else deps.logger.error(`admission pass failed: ${coerceError(error).stack ?? String(error)}`);
       }
       for (const resolve of waiting) resolve();
     } while (again && !stopped);

@@ -129,7 +129,11 @@ describe.runIf(ENABLED)('database on a full disk (tmpfs mounted as the data dire
     fillUp(data);
     expect(fs.statfsSync(data).bavail).toBe(0);
 
-    // It ends: recording that needs a longer WAL than the disk can give.
+    // It ends: recording that needs a longer WAL than the disk can give. (The
+    // WAL has only grown so far: SQLite starts it over only after a full
+    // checkpoint, which neither the autocheckpoint at 1000 pages nor the
+    // checkpointer worker, started after 64 group commits, has done yet. If
+    // that ever changes this wait times out; it never passes by accident.)
     const tripped = t.next('database:error', undefined, 30_000);
     fs.writeFileSync(path.join(dir, 'gate'), String(fs.statSync(`${dbFile}-wal`).size + 2 ** 20));
     const { message } = await tripped;
