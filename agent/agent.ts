@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import type { SpoolConfig } from './config/config.schema.js';
+import { createDatabaseHealth, type DatabaseHealth } from './db/database-health.js';
 import { openDatabase, type OpenedDatabase } from './db/database.js';
+import { probeWrite } from './db/state.repository.js';
 import { pruneFinished } from './db/job.repository.js';
 import { statusCounts } from './db/job-list.repository.js';
 import { coerceError, SpoolError } from './errors.js';
@@ -70,6 +72,16 @@ export interface Agent {
   reload(next: SpoolConfig): Promise<ReloadPlan>;
 }
 
+/** Free MB on the filesystem that holds `dir`, or null when it cannot be read. */
+function freeMb(dir: string): number | null {
+  try {
+    const stats = fs.statfsSync(dir);
+    return (stats.bavail * stats.bsize) / 2 ** 20;
+  } catch {
+    return null;
+  }
+}
+
 /** Database file inside the data directory. */
 export function databaseFile(config: SpoolConfig): string {
   return path.join(config.dataDir, 'spool.db');
@@ -98,7 +110,17 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
       onEvent: (event) => events.emit(event.type, { message: event.message }),
     });
   const machine = createMachine({ logger, config: () => config, gpu, system: options.samplers?.system ?? createSystemSampler({ clock }), ffmpegHasNvenc: tools.encoders.has('h264_nvenc') });
-  const database = await openDatabase(databaseFile(config));
+  let health: DatabaseHealth | undefined;
+  const database = await openDatabase(databaseFile(config), { onWriteError: (error) => health?.report(error) });
+  health = createDatabaseHealth({
+    file: databaseFile(config),
+    probe: () => probeWrite(database.db, clock.now()),
+    freeMb: () => freeMb(config.dataDir),
+    clock,
+    logger,
+    events,
+  });
+  const databaseHealth = health;
   const deps: JobDeps = { db: database.db, config: () => config, events, logger, clock };
   const activity = createActivityBuffer({ db: database.db, events, logger, now: clock.now, maxLogLines: config.jobs.maxLogLines });
   let scheduler: Scheduler | undefined;
@@ -111,18 +133,25 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
     runKind,
     activity,
     machine,
+    health: databaseHealth,
     onAttemptEnded: (profile) => {
       scheduler?.poke();
       void estimator.refresh(profile).catch((error) => logger.error(`cannot read the usage of profile ${profile}: ${coerceError(error).message}`));
     },
   });
-  scheduler = createScheduler({ ...deps, executor, machine, estimator, waits });
+  scheduler = createScheduler({ ...deps, executor, machine, estimator, waits, writable: databaseHealth.writable });
   const jobs = createJobService({ ...deps, executor, scheduler });
-  const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew() });
+  const intake = createIntake({ ...deps, onClaimed: () => scheduler?.pokeNew(), holdReason: databaseHealth.problem, writeFailed: databaseHealth.report });
+  // Back from a full disk: files dropped meanwhile are taken, and the queue moves again.
+  const offHealth = databaseHealth.onChange((writable) => {
+    if (!writable) return;
+    scheduler?.poke();
+    void intake.rescan().catch((error) => logger.error(`inbox rescan failed: ${coerceError(error).message}`));
+  });
   // Counts from the trigger-kept table: a scrape must not count a long history.
   const metrics = createMetrics({ events, logger, counts: () => statusCounts(database.db), running: executor.running, gpuSnapshot: machine.gpuSnapshot, queuePaused: jobs.isQueuePaused, job: jobs.get });
   const webhooks = createWebhooks({ webhooks: config.notifications.webhooks, applianceName: config.appliance.name, events, logger, clock });
-  const api = await createApi({ config: () => config, logger, events, db: database.db, jobs, estimator, machine, intake, metrics, now: clock.now });
+  const api = await createApi({ config: () => config, logger, events, db: database.db, databaseHealth, jobs, estimator, machine, intake, metrics, now: clock.now });
   let pruneTimer: NodeJS.Timeout | undefined;
   let settleTimer: NodeJS.Timeout | undefined;
 
@@ -197,6 +226,8 @@ export async function createAgent(initialConfig: SpoolConfig, options: AgentOpti
       metrics.stop();
       await machine.stop();
       await activity.stop();
+      offHealth();
+      databaseHealth.stop();
       await database.close();
     },
     reload(next) {

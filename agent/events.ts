@@ -32,6 +32,11 @@ export interface SpoolEvents {
   /** nvidia-smi failed, hung or answered garbage; GPU admissions stop until it recovers. */
   'sampler:error': { message: string };
   'sampler:recovered': { message: string };
+  /** The database cannot be written (its disk full, an I/O error): intake and admission stop until it can. */
+  'database:error': { file: string; message: string };
+  'database:ok': { file: string };
+  /** A complete file was left in its inbox because the agent cannot take files now (once per file until it can). */
+  'intake:held': { inbox: string; path: string; reason: string };
   /** The queue was paused or resumed. */
   'queue:paused': { paused: boolean };
 }

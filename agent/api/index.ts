@@ -46,6 +46,8 @@ export async function createApi(deps: {
   logger: Logger;
   events: EventBus;
   db: Db;
+  /** Whether the database can be written (a full disk makes the agent not ready). */
+  databaseHealth?: { problem(): string | null };
   jobs: JobService;
   estimator: Estimator;
   machine: Machine;
@@ -75,7 +77,8 @@ export async function createApi(deps: {
     const checks: Readiness['checks'] = {};
     try {
       await queries.counts();
-      checks.database = { ok: true, detail: 'open' };
+      const problem = deps.databaseHealth?.problem() ?? null;
+      checks.database = problem === null ? { ok: true, detail: 'open' } : { ok: false, detail: problem };
     } catch (error) {
       checks.database = { ok: false, detail: (error as Error).message };
     }

@@ -43,7 +43,7 @@ const tick = () => {
     if (log >= workerData.restartPages && log !== reported) parentPort.postMessage({ log });
     reported = log;
   } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+    parentPort.postMessage({ error: String(error && error.message || error), code: error && error.code });
   }
   timer = setTimeout(tick, workerData.intervalMs);
 };
@@ -61,7 +61,11 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function createCheckpointer(sqlite: SQLite.Database, file: string, onError: (message: string) => void = () => undefined): Checkpointer {
+/**
+ * `onError` hears why a checkpoint failed, with SQLite's code (a full disk
+ * says SQLITE_FULL), and why the worker stopped.
+ */
+export function createCheckpointer(sqlite: SQLite.Database, file: string, onError: (message: string, code?: string) => void = () => undefined): Checkpointer {
   if (file === ':memory:' || sqlite.memory) return { committed: () => undefined, stop: async () => undefined };
   let commits = 0;
   let worker: Worker | null = null;
@@ -85,14 +89,19 @@ export function createCheckpointer(sqlite: SQLite.Database, file: string, onErro
     }
     worker.unref();
     sqlite.pragma('wal_autocheckpoint = 0');
-    worker.on('message', (message: { log?: number; error?: string }) => {
+    worker.on('message', (message: { log?: number; error?: string; code?: string }) => {
       if (message.error !== undefined) {
-        onError(`background WAL checkpoint failed: ${message.error}`);
+        onError(`background WAL checkpoint failed: ${message.error}`, message.code);
         return;
       }
       if (!stopped && sqlite.open && !sqlite.inTransaction) {
         // Copies only what was written since the worker's pass; the next write then starts the WAL over.
-        sqlite.pragma('wal_checkpoint(PASSIVE)');
+        try {
+          sqlite.pragma('wal_checkpoint(PASSIVE)');
+        } catch (error) {
+          // A full disk: the WAL keeps the pages until a checkpoint can copy them.
+          onError(`WAL checkpoint failed: ${(error as Error).message}`, (error as { code?: string }).code);
+        }
       }
     });
     worker.on('error', (error) => fallBack(error.message));

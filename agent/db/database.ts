@@ -35,10 +35,25 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-export async function openDatabase(file: string): Promise<OpenedDatabase> {
+export interface OpenDatabaseOptions {
+  /**
+   * Hears every write that did not commit (group commit, the background
+   * checkpoint), so the agent can tell a full disk from a bad statement.
+   */
+  onWriteError?: (error: unknown) => void;
+}
+
+export async function openDatabase(file: string, options: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
-  sqlite.pragma('journal_mode = WAL');
+  try {
+    sqlite.pragma('journal_mode = WAL');
+  } catch (error) {
+    sqlite.close();
+    // A file whose header is damaged (or that is not SQLite at all) fails here, before the check below can run.
+    if (isCorruption(error)) throw corrupt(file, (error as Error).message, error);
+    throw error;
+  }
   // synchronous=NORMAL under WAL: a commit is durable against a crash of the
   // agent process (the WAL is in the OS page cache), and the file is never
   // corrupted. A power cut or kernel panic can lose the last transactions
@@ -50,10 +65,19 @@ export async function openDatabase(file: string): Promise<OpenedDatabase> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const check = sqlite.pragma('quick_check', { simple: true });
+  let check: unknown;
+  try {
+    check = sqlite.pragma('quick_check', { simple: true });
+  } catch (error) {
+    if (!isCorruption(error)) {
+      sqlite.close();
+      throw error;
+    }
+    check = (error as Error).message;
+  }
   if (check !== 'ok') {
     sqlite.close();
-    throw new SpoolError('INTERNAL', `database ${file} failed its integrity check (${String(check)}); restore it from a backup (spool backup)`);
+    throw corrupt(file, String(check));
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   const migrator = new Migrator({
@@ -68,15 +92,29 @@ export async function openDatabase(file: string): Promise<OpenedDatabase> {
       cause: error,
     });
   }
-  const checkpointer = createCheckpointer(sqlite, file);
-  const statements = attachStatements(db, sqlite, { committed: checkpointer.committed });
+  const checkpointer = createCheckpointer(sqlite, file, (message, code) => options.onWriteError?.(Object.assign(new Error(message), { code })));
+  const statements = attachStatements(db, sqlite, { committed: checkpointer.committed, failed: options.onWriteError });
   return {
     db,
     sqlite,
     close: async () => {
-      await statements.drain();
+      // On a full disk the last writes cannot commit; the file stays whole and start-up reconciliation redoes what they carried.
+      await statements.drain().catch(() => undefined);
       await checkpointer.stop();
       await db.destroy();
     },
   };
+}
+
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
+function corrupt(file: string, detail: string, cause?: unknown): SpoolError {
+  return new SpoolError(
+    'INTERNAL',
+    `database ${file} failed its integrity check (${detail}); the agent does not start on a damaged database: restore the file from a backup made with "spool backup", or move it aside to start with an empty queue`,
+    { cause },
+  );
 }

@@ -62,7 +62,14 @@ const MAX_STATEMENTS = 1000;
 
 const attached = new WeakMap<object, Statements>();
 
-export function attachStatements(db: object, sqlite: SQLite.Database, options: { committed?: () => void } = {}): Statements {
+export interface StatementsOptions {
+  /** Called after each group commit. */
+  committed?: () => void;
+  /** Called with the error of each write that did not commit (the database's health looks at it). */
+  failed?: (error: unknown) => void;
+}
+
+export function attachStatements(db: object, sqlite: SQLite.Database, options: StatementsOptions = {}): Statements {
   const cache = new Map<string, SQLite.Statement>();
   const prepare = (text: string) => {
     let statement = cache.get(text);
@@ -115,6 +122,9 @@ export function attachStatements(db: object, sqlite: SQLite.Database, options: {
             outcomes.push({ ok: true, value: unit.work() });
             prepare('release unit').run();
           } catch (error) {
+            // SQLite may roll the whole transaction back itself (a full disk
+            // while the page cache spills): every unit failed with it.
+            if (!sqlite.inTransaction) throw error;
             prepare('rollback to unit').run();
             prepare('release unit').run();
             changes.length = changesBefore;
@@ -127,7 +137,11 @@ export function attachStatements(db: object, sqlite: SQLite.Database, options: {
         options.committed?.();
       }
     } catch (error) {
-      if (sqlite.inTransaction) sqlite.prepare('rollback').run();
+      try {
+        if (sqlite.inTransaction) sqlite.prepare('rollback').run();
+      } catch {
+        // Nothing more to undo: a failed rollback leaves the transaction to SQLite, which ends it.
+      }
       changes = [{ type: 'unknown' }];
       outcomes.length = 0;
       for (let i = 0; i < units.length; i++) outcomes.push({ ok: false, error });
@@ -142,6 +156,9 @@ export function attachStatements(db: object, sqlite: SQLite.Database, options: {
           // A view that cannot follow a change reloads on its own timer; the write itself committed.
         }
       }
+    }
+    if (options.failed) {
+      for (const outcome of outcomes) if (!outcome.ok) options.failed(outcome.error);
     }
     units.forEach((unit, i) => {
       const outcome = outcomes[i]!;

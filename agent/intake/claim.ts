@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InboxConfig } from '../config/config.schema.js';
-import { createJob, findDuplicate, findKeptSource } from '../db/job.repository.js';
+import { createJob, findDuplicate, findKeptSource, getJobRowNow } from '../db/job.repository.js';
+import { databaseWriteFault } from '../db/write-fault.js';
 import { coerceError, errnoCode } from '../errors.js';
 import { newJobId } from '../ids.js';
 import type { Job } from '../jobs/job.js';
@@ -53,7 +54,13 @@ export async function claimFile(deps: JobDeps, inbox: InboxConfig, filePath: str
   const fileName = path.basename(filePath);
 
   let folder = workDir(deps.config().dataDir, jobId);
-  prepareLocalFolder(folder, record);
+  try {
+    prepareLocalFolder(folder, record);
+  } catch (error) {
+    // A full data directory: nothing moved, the file stays in the inbox.
+    fs.rmSync(folder, { recursive: true, force: true });
+    throw error;
+  }
   try {
     await fs.promises.rename(filePath, path.join(folder, fileName));
   } catch (error) {
@@ -82,9 +89,38 @@ export async function claimFile(deps: JobDeps, inbox: InboxConfig, filePath: str
     await fs.promises.rm(folder, { recursive: true, force: true });
     return { status: 'refused', reason: 'it is not a regular file' };
   }
-  const job = await createJobFromClaim(deps, record, claimed, stat, options);
+  let job: Job;
+  try {
+    job = await createJobFromClaim(deps, record, claimed, stat, options);
+  } catch (error) {
+    await putBack(deps, claimed, filePath, jobId, error);
+    throw error;
+  }
   deps.events.emit('intake:claimed', { inbox: inbox.path, path: filePath, jobId: job.id });
   return { status: 'claimed', job };
+}
+
+/**
+ * The job's row could not be written (the database's disk is full): the
+ * file goes back to the inbox under its own name, so it is taken again once
+ * the database can be written and is never stranded in a work folder nobody
+ * looks at. A row that was written keeps its file; so does a name taken in
+ * the inbox meanwhile (start-up reconciliation then adopts the work folder).
+ */
+async function putBack(deps: JobDeps, claimed: string, filePath: string, jobId: string, error: unknown): Promise<void> {
+  if (databaseWriteFault(error) === null || getJobRowNow(deps.db, jobId) !== undefined) return;
+  try {
+    await fs.promises.lstat(filePath);
+    return;
+  } catch {
+    // The name is free.
+  }
+  try {
+    await fs.promises.rename(claimed, filePath);
+    await fs.promises.rm(path.dirname(claimed), { recursive: true, force: true });
+  } catch (inner) {
+    deps.logger.warn(`cannot put ${claimed} back as ${filePath}: ${coerceError(inner).message}; it is taken from its work folder at the next start`);
+  }
 }
 
 /**

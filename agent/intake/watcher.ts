@@ -69,6 +69,8 @@ interface WatchedInbox {
   tracked: Map<string, Tracked>;
   /** Paths refused, with the reason, so each is logged once. */
   refused: Map<string, string>;
+  /** Complete files left in the inbox while files cannot be taken, so each is announced once. */
+  held: Set<string>;
   error: string | null;
   /** done/ and failed/, watched for files that change after their job (see result-watch.ts). */
   results: Map<string, ResultWatch>;
@@ -82,7 +84,19 @@ interface WatchedInbox {
  */
 const CLAIMS_AT_ONCE = 32;
 
-export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake {
+export interface IntakeDeps extends JobDeps {
+  onClaimed: () => void;
+  /**
+   * Why files cannot be taken now (the database cannot be written), or
+   * null. While it says why, complete files stay in their inboxes; the
+   * agent calls `rescan()` once they can be taken.
+   */
+  holdReason?: () => string | null;
+  /** Shows a failed claim to the database's health; true when it was the data directory refusing writes. */
+  writeFailed?: (error: unknown) => boolean;
+}
+
+export function createIntake(deps: IntakeDeps): Intake {
   const inboxes = new Map<string, WatchedInbox>();
   const claims = createLimiter(CLAIMS_AT_ONCE);
   let rescanTimer: (() => void) | undefined;
@@ -113,6 +127,16 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
     inbox.tracked.get(file)?.cancel();
     inbox.tracked.delete(file);
     inbox.refused.delete(file);
+    inbox.held.delete(file);
+  };
+
+  /** Leaves a complete file where it is; the rescan after the agent can take files again finds it. */
+  const hold = (inbox: WatchedInbox, file: string, reason: string) => {
+    inbox.tracked.delete(file);
+    if (inbox.held.has(file)) return;
+    inbox.held.add(file);
+    deps.logger.debug(`left ${file} in its inbox: ${reason}`, { inbox: inbox.config.path });
+    deps.events.emit('intake:held', { inbox: inbox.config.path, path: file, reason });
   };
 
   /** Looks at one entry of the inbox: refuse it, or (re)start its stability window. */
@@ -166,14 +190,24 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
       inbox.tracked.delete(file);
       return consider(inbox, file);
     }
+    const before = deps.holdReason?.() ?? null;
+    if (before !== null) return hold(inbox, file, before);
     await claims(async () => {
       if (inbox.tracked.get(file) !== known || stopped) return;
+      // The database may have stopped taking writes while this claim waited its turn.
+      const held = deps.holdReason?.() ?? null;
+      if (held !== null) return hold(inbox, file, held);
       try {
         const result = await claimFile(deps, inbox.config, file, stat);
         if (result.status === 'refused') refuse(inbox, file, result.reason);
-        if (result.status === 'claimed') deps.onClaimed();
+        if (result.status === 'claimed') {
+          inbox.held.delete(file);
+          deps.onClaimed();
+        }
       } catch (error) {
-        deps.logger.error(`cannot claim ${file}: ${coerceError(error).message}; trying again at the next rescan`, { inbox: inbox.config.path });
+        // The claim put the file back (or never moved it); the health check logs the cause once, not per file.
+        if (deps.writeFailed?.(error)) hold(inbox, file, deps.holdReason?.() ?? coerceError(error).message);
+        else deps.logger.error(`cannot claim ${file}: ${coerceError(error).message}; trying again at the next rescan`, { inbox: inbox.config.path });
       } finally {
         if (inbox.tracked.get(file) === known) inbox.tracked.delete(file);
       }
@@ -286,7 +320,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
     }
     for (const config of wanted.values()) {
       if (inboxes.has(config.path)) continue;
-      const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null, results: new Map() };
+      const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), held: new Set(), error: null, results: new Map() };
       inboxes.set(config.path, inbox);
       await open(inbox);
       if (inbox.watcher && !inbox.error) deps.logger.info(`watching inbox ${config.path} (profile ${config.profile}), added by a config reload`, { inbox: config.path });
@@ -305,7 +339,7 @@ export function createIntake(deps: JobDeps & { onClaimed: () => void }): Intake 
       stopped = false;
       openWriters = createOpenWriters(deps.config().inboxes.map((i) => i.path));
       for (const config of deps.config().inboxes) {
-        const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), error: null, results: new Map() };
+        const inbox: WatchedInbox = { config, watcher: null, tracked: new Map(), refused: new Map(), held: new Set(), error: null, results: new Map() };
         inboxes.set(config.path, inbox);
         await open(inbox);
       }

@@ -12,6 +12,7 @@ import type { Db } from '../db/database.js';
 import { getJob, getJobRowNow, hydrateNow, insertJobNow, listUnsettledRows, replaceOutputsNow, updateJob, updateReadJobNow } from '../db/job.repository.js';
 import { rowToJob } from '../db/job.mapper.js';
 import { statementsOf } from '../db/statements.js';
+import { databaseWriteFault } from '../db/write-fault.js';
 import type { JobRow, NewJobRow } from '../db/tables.js';
 import { coerceError, SpoolError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -163,18 +164,25 @@ export async function settle(deps: JobDeps, id: string, plan: readonly SettleSte
   if (settling.has(id)) return false;
   settling.add(id);
   try {
-    await runSettlePlan(plan);
-    await updateJob(deps.db, id, { settle_plan: null });
-    if (settleErrors.delete(id)) deps.logger.info(`job ${id}: its files are in place now`, { job: id });
-    return true;
-  } catch (error) {
-    const message = coerceError(error).message;
-    if (settleErrors.get(id) !== message) {
-      if (settleErrors.size >= 10_000) settleErrors.clear();
-      settleErrors.set(id, message);
-      deps.logger.error(`cannot move the files of job ${id} into place: ${message}; the job's files stay where they are and Spool tries again by itself`, { job: id });
+    try {
+      await runSettlePlan(plan);
+    } catch (error) {
+      const message = coerceError(error).message;
+      if (settleErrors.get(id) !== message) {
+        if (settleErrors.size >= 10_000) settleErrors.clear();
+        settleErrors.set(id, message);
+        deps.logger.error(`cannot move the files of job ${id} into place: ${message}; the job's files stay where they are and Spool tries again by itself`, { job: id });
+      }
+      return false;
     }
-    return false;
+    if (settleErrors.delete(id)) deps.logger.info(`job ${id}: its files are in place now`, { job: id });
+    try {
+      await updateJob(deps.db, id, { settle_plan: null });
+    } catch (error) {
+      // The files are settled; a plan left on the row is carried out again later, and finds nothing left to do.
+      if (databaseWriteFault(error) === null) throw error;
+    }
+    return true;
   } finally {
     settling.delete(id);
   }

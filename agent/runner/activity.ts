@@ -10,6 +10,7 @@ import type { Db } from '../db/database.js';
 import { updateJobNow } from '../db/job.repository.js';
 import { appendLogLinesNow, type NewLogLine } from '../db/log.repository.js';
 import { statementsOf } from '../db/statements.js';
+import { databaseWriteFault } from '../db/write-fault.js';
 import { coerceError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { JobProgress } from '../jobs/job.js';
@@ -102,9 +103,28 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
       .write(() => writeNow(held))
       .then(
         () => written(held),
-        (error) => deps.logger.error(`cannot write job activity: ${coerceError(error).message}`),
+        (error) => {
+          // The database cannot be written (its health logs that once): hold on to it for the next flush.
+          if (databaseWriteFault(error) !== null) putBack(held);
+          else deps.logger.error(`cannot write job activity: ${coerceError(error).message}`);
+        },
       )
       .finally(rearm);
+  };
+
+  /** Puts activity that could not be written back in front of what came since, at most `maxLogLines` per job. */
+  const putBack = (held: HeldActivity) => {
+    const byJob = new Map<string, NewLogLine[]>();
+    for (const line of held.lines) {
+      const list = byJob.get(line.jobId);
+      if (list) list.push(line);
+      else byJob.set(line.jobId, [line]);
+    }
+    for (const [id, older] of byJob) {
+      const lines = [...older, ...(linesOf.get(id) ?? [])];
+      linesOf.set(id, lines.length > deps.maxLogLines ? lines.slice(-deps.maxLogLines) : lines);
+    }
+    for (const [id, progress] of held.progress) if (!progressOf.has(id)) progressOf.set(id, progress);
   };
 
   return {

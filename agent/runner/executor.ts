@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { finishAttemptNow, insertUsageNow, openAttemptNow } from '../db/attempt.repository.js';
 import { getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.repository.js';
+import type { DatabaseHealth } from '../db/database-health.js';
 import { statementsOf } from '../db/statements.js';
+import { databaseWriteFault } from '../db/write-fault.js';
 import type { JobRow } from '../db/tables.js';
 import { coerceError, errnoCode } from '../errors.js';
 import { finishJob, sourceIsClaimed, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
@@ -69,6 +71,8 @@ export interface ExecutorDeps extends JobDeps {
   machine: Pick<Machine, 'observedVramMb' | 'holdOutbox'>;
   /** Waits this executor sets (backoff, rechecks), held on the monotonic clock too. */
   waits: WaitDeadlines;
+  /** The database's health: an attempt whose end cannot be recorded waits for it. Without it, such a write fails the attempt. */
+  health?: Pick<DatabaseHealth, 'report' | 'writable' | 'whenWritable'>;
 }
 
 /** What the executor needs of the job admission picked. */
@@ -98,6 +102,31 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   /** When each source that looked incomplete was last seen to change, on the monotonic clock (see graceLeftMs). */
   const lastChange = new Map<string, { size: number; mtimeMs: number; at: number }>();
   const killGraceMs = () => deps.config().jobs.killGraceSeconds * 1000;
+  /** Aborted at shutdown: attempts waiting to record their end give up (start-up reconciliation runs them again). */
+  const stopping = new AbortController();
+
+  /**
+   * Runs the write that records how an attempt ended until it commits. While
+   * the database cannot be written the attempt stays live (its reservation
+   * held, its outputs in staging, its source in the work area): nothing is
+   * published and no source moved before a committed row says so. At
+   * shutdown it gives up; the row still says RUNNING, and start-up
+   * reconciliation removes the staged outputs and runs the job again.
+   */
+  async function recorded<T>(jobId: string, write: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        const health = deps.health;
+        if (!health || databaseWriteFault(error) === null || stopping.signal.aborted) throw error;
+        health.report(error);
+        if (health.writable()) throw error;
+        deps.logger.debug(`job ${jobId}: its attempt ended; waiting for the database to record it`, { job: jobId });
+        await health.whenWritable(stopping.signal);
+      }
+    }
+  }
 
   const stop = async (attempt: LiveAttempt, reason: StopReason, graceMs: number) => {
     attempt.stopReason ??= reason;
@@ -130,7 +159,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     };
     live.set(row.id, attempt);
     attempt.done = runAttempt(row, admit, attempt)
-      .catch((error) => deps.logger.error(`attempt of job ${row.id} broke: ${coerceError(error).stack ?? String(error)}`, { job: row.id }))
+      .catch((error) => {
+        if (databaseWriteFault(error) !== null) deps.logger.warn(`job ${row.id}: how its attempt ended could not be recorded (the database cannot be written); it runs again at the next start`, { job: row.id });
+        else deps.logger.error(`attempt of job ${row.id} broke: ${coerceError(error).stack ?? String(error)}`, { job: row.id });
+      })
       .finally(() => {
         live.delete(row.id);
         deps.onAttemptEnded(row.profile);
@@ -143,14 +175,14 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const now = deps.clock.now();
     const startedMono = deps.clock.monotonic();
     if (!profile) {
-      await finishJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` });
+      await recorded(candidate.id, () => finishJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` }));
       return;
     }
     // A writer that paused longer than the stability window may still be filling the file.
     const seen = await statSource(candidate.source_path);
     // The RUNNING write and the attempt row go in one transaction, and only
     // if the job is still PENDING on the file as claimed.
-    const started = await statementsOf(deps.db).write(() => {
+    const starting = statementsOf(deps.db).write(() => {
       // Only a job admission saw waiting as incomplete needs its row read first (the window follows every change of that reason).
       const waiting = candidate.waiting_reason?.startsWith(INCOMPLETE) ? getJobRowNow(deps.db, candidate.id) : undefined;
       const grace = waiting ? incompleteGraceOf(waiting) : null;
@@ -192,6 +224,14 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       // Moved since admission read it (then admission looks again when this ends), or changed since the claim.
       return { skip: false as const, row, changed: row.source_path === candidate.source_path ? (sourceChangeOf(row, seen) ?? 'recheck') : 'recheck' };
     });
+    let started: Awaited<typeof starting>;
+    try {
+      started = await starting;
+    } catch (error) {
+      // Nothing ran and the job is still PENDING; admission starts it again once the database can be written.
+      if (databaseWriteFault(error) !== null) return;
+      throw error;
+    }
     if (started.skip || started.changed === 'recheck') return;
     if (started.changed !== null) {
       await requeueChanged(started.row, started.changed, false);
@@ -291,15 +331,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
     switch (attempt.stopReason) {
       case 'cancel':
-        await finishJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup }, { also: attemptEnd('cancelled'), committed });
+        await recorded(row.id, () => finishJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup }, { also: attemptEnd('cancelled'), committed }));
         return;
       case 'shutdown':
         await removeStaging();
         // The agent stopped, not the job: this attempt does not count.
-        await statementsOf(deps.db).write(() => {
-          attemptEnd('interrupted')();
-          updateJobNow(deps.db, row.id, { status: 'PENDING', attempts: number - 1, paused_from: null, waiting_reason: 'interrupted by an agent stop; runs again at start', progress: null, updated_at: ended });
-        });
+        await recorded(row.id, () =>
+          statementsOf(deps.db).write(() => {
+            attemptEnd('interrupted')();
+            updateJobNow(deps.db, row.id, { status: 'PENDING', attempts: number - 1, paused_from: null, waiting_reason: 'interrupted by an agent stop; runs again at start', progress: null, updated_at: ended });
+          }),
+        );
         committed();
         return;
       case 'stall':
@@ -388,30 +430,34 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         const end = attemptEnd('failed', failure);
         const message = failure.message;
         const kind = failure.kind;
-        const job = await statementsOf(deps.db).write(() => {
-          end();
-          died();
-          const written = updateJobNow(deps.db, row.id, { status: 'PENDING', run_after: runAfter, error: message, error_kind: kind, progress: null, updated_at: ended, waiting_reason: `attempt ${number} failed; retrying at ${new Date(runAfter).toISOString()}` });
-          return written ? hydrateNow(deps.db, [written])[0] : undefined;
-        });
+        const job = await recorded(row.id, () =>
+          statementsOf(deps.db).write(() => {
+            end();
+            died();
+            const written = updateJobNow(deps.db, row.id, { status: 'PENDING', run_after: runAfter, error: message, error_kind: kind, progress: null, updated_at: ended, waiting_reason: `attempt ${number} failed; retrying at ${new Date(runAfter).toISOString()}` });
+            return written ? hydrateNow(deps.db, [written])[0] : undefined;
+          }),
+        );
         committed();
         if (job) deps.events.emit('job:updated', { job });
         return;
       }
       const error = failure.kind === 'transient' ? `${failure.message} (after ${number} attempts)` : failure.message;
       const end = attemptEnd('failed', failure);
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, {
-        also: () => {
-          end();
-          died();
-        },
-        committed,
-      });
+      await recorded(row.id, () =>
+        finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, {
+          also: () => {
+            end();
+            died();
+          },
+          committed,
+        }),
+      );
       return;
     }
 
     const end = attemptEnd('completed');
-    await finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
+    await recorded(row.id, () => finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
       also: () => {
         end();
         insertUsageNow(deps.db, {
@@ -429,7 +475,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         });
       },
       committed,
-    });
+    }));
     deps.logger.info(`job ${row.id} completed: ${outputs.map((o) => path.basename(o.staged)).join(', ') || 'no output files'}`, { job: row.id, inbox: row.inbox_path });
   }
 
@@ -522,19 +568,21 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   async function waitWithoutAttempt(row: JobRow, waitMs: number, reason: string, alongside: Alongside): Promise<void> {
     const now = deps.clock.now();
     const runAfter = deps.waits.after(row.id, waitMs);
-    const job = await statementsOf(deps.db).write(() => {
-      alongside.also?.();
-      const current = getJobRowNow(deps.db, row.id);
-      const written = updateJobNow(deps.db, row.id, {
-        status: 'PENDING',
-        attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
-        run_after: runAfter,
-        progress: null,
-        waiting_reason: reason,
-        updated_at: now,
-      });
-      return written ? hydrateNow(deps.db, [written])[0] : undefined;
-    });
+    const job = await recorded(row.id, () =>
+      statementsOf(deps.db).write(() => {
+        alongside.also?.();
+        const current = getJobRowNow(deps.db, row.id);
+        const written = updateJobNow(deps.db, row.id, {
+          status: 'PENDING',
+          attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
+          run_after: runAfter,
+          progress: null,
+          waiting_reason: reason,
+          updated_at: now,
+        });
+        return written ? hydrateNow(deps.db, [written])[0] : undefined;
+      }),
+    );
     alongside.committed?.();
     if (job) deps.events.emit('job:updated', { job });
   }
@@ -553,7 +601,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       if (!sourceIsClaimed(deps.config(), row) && !(await fs.promises.stat(folder).then(() => true, () => false))) {
         const waitMs = Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
         const now = deps.clock.now();
-        const job = await statementsOf(deps.db).write(() => {
+        const job = await recorded(row.id, () => statementsOf(deps.db).write(() => {
           alongside.also?.();
           const current = getJobRowNow(deps.db, row.id);
           const written = updateJobNow(deps.db, row.id, {
@@ -565,13 +613,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             updated_at: now,
           });
           return written ? hydrateNow(deps.db, [written])[0] : undefined;
-        });
+        }));
         alongside.committed?.();
         deps.logger.warn(`job ${row.id}: the folder of its source, ${folder}, is missing; waiting for it`, { job: row.id });
         if (job) deps.events.emit('job:updated', { job });
         return;
       }
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside);
+      await recorded(row.id, () => finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside));
       return;
     }
     const size = stat.size;
@@ -579,7 +627,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const inbox = deps.config().inboxes.find((i) => i.path === row.inbox_path);
     const waitMs = Math.max(1000, (inbox?.stableSeconds ?? 2) * 1000);
     const now = deps.clock.now();
-    const job = await statementsOf(deps.db).write(() => {
+    const job = await recorded(row.id, () => statementsOf(deps.db).write(() => {
       alongside.also?.();
       const current = getJobRowNow(deps.db, row.id);
       const written = updateJobNow(deps.db, row.id, {
@@ -593,7 +641,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         updated_at: now,
       });
       return written ? hydrateNow(deps.db, [written])[0] : undefined;
-    });
+    }));
     alongside.committed?.();
     deps.logger.info(`job ${row.id}: ${reason}; waiting for it to settle`, { job: row.id, inbox: row.inbox_path });
     if (job) deps.events.emit('job:updated', { job });
@@ -665,6 +713,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       await attempt.done;
     },
     async interruptAll(graceMs) {
+      stopping.abort(new Error('the agent is stopping'));
       const attempts = [...live.values()];
       await Promise.all(attempts.map((a) => stop(a, 'shutdown', graceMs)));
       await Promise.all(attempts.map((a) => a.done));

@@ -7,6 +7,7 @@
  */
 import { getJobNow, setWaitingReasonsNow, type CandidateRow } from '../db/job.repository.js';
 import { statementsOf } from '../db/statements.js';
+import { databaseWriteFault } from '../db/write-fault.js';
 import { getState, setState } from '../db/state.repository.js';
 import { coerceError } from '../errors.js';
 import { finishJob, type JobDeps } from '../jobs/job-store.js';
@@ -52,6 +53,12 @@ export interface SchedulerDeps extends JobDeps {
   estimator: Estimator;
   /** The executor's own waits, read through it so that a wall-clock step does not move them. */
   waits: WaitDeadlines;
+  /**
+   * False while the database cannot be written: no pass runs (an attempt
+   * could not record that it started, nor a job why it waits). The agent
+   * pokes the scheduler once writes commit again.
+   */
+  writable?: () => boolean;
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
@@ -110,7 +117,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       try {
         await pass();
       } catch (error) {
-        deps.logger.error(`admission pass failed: ${coerceError(error).stack ?? String(error)}`);
+        // The database stopped taking writes during this pass: its health has said so once, and the next pass waits for it.
+        if (databaseWriteFault(error) !== null) deps.logger.debug(`admission pass stopped: ${coerceError(error).message}`);
+        else deps.logger.error(`admission pass failed: ${coerceError(error).stack ?? String(error)}`);
       }
       for (const resolve of waiting) resolve();
     } while (again && !stopped);
@@ -120,6 +129,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   async function pass(): Promise<void> {
     passStartedAt = performance.now();
+    if (deps.writable && !deps.writable()) return;
     const config = deps.config();
     const now = deps.clock.now();
     const agingMs = config.jobs.agingSeconds * 1000;
