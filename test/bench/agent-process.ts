@@ -49,6 +49,8 @@ export interface AgentProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<{ line: string; at: number }>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
   stop(graceMs?: number): Promise<void>;
+  /** The last 30 lines it printed, for an error message. */
+  tail(): string[];
 }
 
 /** The built CLI beside this built file: dist/test/bench/ → dist/agent/cli.js. */
@@ -138,6 +140,7 @@ export async function startAgentProcess(configFile: string, inboxes: number, env
     child,
     pid: child.pid!,
     waitForLine,
+    tail: () => [...tail],
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['drop-latency', 'queue-throughput', 'agent-overhead', 'idle-agent', 'service-times', 'console-render'] as const;
+const BENCHMARKS = ['drop-latency', 'queue-throughput', 'agent-overhead', 'idle-agent', 'service-times', 'console-render', 'memory-bounds'] as const;
 
 async function main(): Promise<number> {
   const failed: string[] = [];
