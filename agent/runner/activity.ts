@@ -112,6 +112,25 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
       .finally(rearm);
   };
 
+  /**
+   * A tool printing faster than the flushes write (thousands of lines in
+   * half a second) would otherwise grow the agent by every line in between,
+   * though the log keeps only the newest `maxLogLines`: the held list is cut
+   * to those, behind one line that says how many went (live readers see it).
+   * Cut in halves, so a flood costs one splice per `maxLogLines` lines.
+   */
+  const markers = new Map<string, { line: NewLogLine; count: number }>();
+  const keepNewest = (jobId: string, list: NewLogLine[]) => {
+    const previous = markers.get(jobId);
+    const hasMarker = previous !== undefined && list[0] === previous.line;
+    const cut = list.length - deps.maxLogLines;
+    const count = (hasMarker ? previous.count - 1 : 0) + cut;
+    const line: NewLogLine = { jobId, at: list[cut]!.at, stream: 'agent', line: `… ${count} lines not kept: more than ${deps.maxLogLines} lines came between two writes of the job's log (jobs.maxLogLines keeps the newest)` };
+    list.splice(0, cut, line);
+    if (markers.size >= 1000 && !markers.has(jobId)) markers.clear();
+    markers.set(jobId, { line, count });
+  };
+
   /** Puts activity that could not be written back in front of what came since, at most `maxLogLines` per job. */
   const putBack = (held: HeldActivity) => {
     const byJob = new Map<string, NewLogLine[]>();
@@ -136,8 +155,8 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
     log(jobId, stream, line) {
       const entry = { jobId, at: deps.now(), stream, line: line.length > 4000 ? `${line.slice(0, 4000)}…` : line };
       const list = linesOf.get(jobId);
-      if (list) list.push(entry);
-      else linesOf.set(jobId, [entry]);
+      if (!list) linesOf.set(jobId, [entry]);
+      else if (list.push(entry) >= 2 * deps.maxLogLines) keepNewest(jobId, list);
       arm();
     },
     flush,
