@@ -240,9 +240,14 @@ export function startJobNow(db: Db, id: string, source: { path: string; sizeByte
  * Waiting reasons (and ETAs) of many pending jobs, on the caller's
  * transaction: one UPDATE per distinct reason and ETA rather than one per
  * job (a pass often tells hundreds of jobs the same thing). A job no longer
- * PENDING is left alone. Returns the jobs as written, by id.
+ * PENDING is left alone. Returns the jobs as written, by id; with
+ * `jobs: false` (nobody listens to their events) only the ids written, as
+ * map keys to undefined: reading back and hydrating every row was most of
+ * the cost of this write.
  */
-export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[]): Map<string, Job> {
+export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[]): Map<string, Job>;
+export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[], options: { jobs: false }): Map<string, undefined>;
+export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[], options: { jobs: boolean } = { jobs: true }): Map<string, Job | undefined> {
   const st = statementsOf(db);
   const groups = new Map<string, { reason: string; eta: number | null; ids: string[] }>();
   for (const w of writes) {
@@ -251,17 +256,19 @@ export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reas
     if (group) group.ids.push(w.id);
     else groups.set(key, { reason: w.reason, eta: w.eta, ids: [w.id] });
   }
+  const returning = options.jobs ? '*' : 'id, status';
   const rows: JobRow[] = [];
   for (const { reason, eta, ids } of groups.values()) {
     const written = (
       eta === null
-        ? st.prepare('update jobs set waiting_reason = ? where status = ? and id in (select value from json_each(?)) returning *').all(reason, 'PENDING', JSON.stringify(ids))
-        : st.prepare('update jobs set waiting_reason = ?, eta_seconds = ? where status = ? and id in (select value from json_each(?)) returning *').all(reason, eta, 'PENDING', JSON.stringify(ids))
+        ? st.prepare(`update jobs set waiting_reason = ? where status = ? and id in (select value from json_each(?)) returning ${returning}`).all(reason, 'PENDING', JSON.stringify(ids))
+        : st.prepare(`update jobs set waiting_reason = ?, eta_seconds = ? where status = ? and id in (select value from json_each(?)) returning ${returning}`).all(reason, eta, 'PENDING', JSON.stringify(ids))
     ) as JobRow[];
     const patch: JobRowUpdate = eta === null ? { waiting_reason: reason } : { waiting_reason: reason, eta_seconds: eta };
     for (const row of written) st.changed({ type: 'updated', id: row.id, patch, status: row.status });
     rows.push(...written);
   }
+  if (!options.jobs) return new Map(rows.map((row) => [row.id, undefined]));
   return new Map(hydrateNow(db, rows).map((job) => [job.id, job]));
 }
 

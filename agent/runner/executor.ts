@@ -11,7 +11,7 @@ import { getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.r
 import { statementsOf } from '../db/statements.js';
 import type { JobRow } from '../db/tables.js';
 import { coerceError, errnoCode } from '../errors.js';
-import { finishJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
+import { endJob, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
 import { baseName, stagingDir, workRoot } from '../jobs/paths.js';
 import type { MediaTools } from '../media/locate.js';
 import type { Admit, Needs, RunningAttempt } from '../scheduler/admission.js';
@@ -133,7 +133,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const profile = config.profiles[candidate.profile];
     const now = deps.clock.now();
     if (!profile) {
-      await finishJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` });
+      await endJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` });
       return;
     }
     // A writer that paused longer than the stability window may still be filling the file.
@@ -176,7 +176,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             );
       if (running) {
         const attemptRow = openAttemptNow(deps.db, { job_id: running.id, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
-        return { skip: false as const, row: running, changed: null, attemptRow, job: hydrateNow(deps.db, [running])[0]! };
+        // The job as written is built for its event only if someone listens.
+        return { skip: false as const, row: running, changed: null, attemptRow, job: deps.events.listening('job:updated') ? hydrateNow(deps.db, [running])[0] : undefined };
       }
       const row = getJobRowNow(deps.db, candidate.id);
       if (!row || row.status !== 'PENDING') return { skip: true as const }; // cancelled or paused between admission and start
@@ -190,7 +191,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     }
     const { row, attemptRow } = started;
     const number = row.attempts;
-    deps.events.emit('job:updated', { job: started.job });
+    if (started.job) deps.events.emit('job:updated', { job: started.job });
 
     const staging = stagingDir(row.outbox, row.id);
     /** Made on the first spawn: a kind that runs nothing (or fails before) leaves no folder to clean. */
@@ -281,7 +282,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
     switch (attempt.stopReason) {
       case 'cancel':
-        await finishJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup }, { also: attemptEnd('cancelled'), committed });
+        await endJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup }, { also: attemptEnd('cancelled'), committed });
         return;
       case 'shutdown':
         await removeStaging();
@@ -367,12 +368,12 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         return;
       }
       const error = failure.kind === 'transient' ? `${failure.message} (after ${number} attempts)` : failure.message;
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, { also: attemptEnd('failed', failure), committed });
+      await endJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, { also: attemptEnd('failed', failure), committed });
       return;
     }
 
     const end = attemptEnd('completed');
-    await finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
+    await endJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
       also: () => {
         end();
         insertUsageNow(deps.db, {
@@ -492,7 +493,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   async function requeueChanged(row: JobRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
     const stat = await statSource(row.source_path);
     if (stat instanceof Error) {
-      await finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside);
+      await endJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside);
       return;
     }
     const size = stat.size;
