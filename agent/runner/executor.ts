@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { finishAttemptNow, insertUsageNow, openAttemptNow } from '../db/attempt.repository.js';
-import { getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.repository.js';
+import { getJobNow, getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.repository.js';
 import { statementsOf } from '../db/statements.js';
 import type { JobRow } from '../db/tables.js';
 import { coerceError, errnoCode } from '../errors.js';
@@ -66,11 +66,14 @@ export interface ExecutorDeps extends JobDeps {
   machine: Pick<Machine, 'observedVramMb'>;
 }
 
+/** What an attempt needs of its job's row: the columns that do not change while it runs, and its attempt count. */
+type AttemptRow = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_path' | 'inbox_path' | 'outbox' | 'file_name' | 'size_bytes' | 'mtime_ms' | 'attempts' | 'max_attempts'>;
+
 /** What the executor needs of the job admission picked. */
-export type AttemptCandidate = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_path' | 'attempts' | 'waiting_reason'>;
+export type AttemptCandidate = Omit<AttemptRow, 'mtime_ms'> & Pick<JobRow, 'waiting_reason'>;
 
 export interface Executor {
-  /** Starts an attempt of a job admission picked (the row as admission read it; the attempt reads it again). */
+  /** Starts an attempt of a job admission picked (the row as admission read it; the RUNNING write checks it still holds). */
   start(row: AttemptCandidate, admit: Admit, reservation: Needs, outboxDevice: string | null): void;
   running(): RunningAttempt[];
   isLive(jobId: string): boolean;
@@ -153,36 +156,53 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           return { skip: true as const };
         }
       }
-      const running =
-        seen instanceof Error
-          ? undefined
-          : startJobNow(
-              deps.db,
-              candidate.id,
-              { path: candidate.source_path, sizeBytes: seen.size, mtimeMs: Math.trunc(seen.mtimeMs) },
-              {
-                started_at: now,
-                updated_at: now,
-                gpu_index: admit.placement.gpuIndex,
-                encoder: candidate.kind === 'transcode' ? admit.placement.encoder : null,
-                waiting_reason: null,
-                progress: 0,
-                fps: null,
-                speed: null,
-                eta_seconds: null,
-                error: null,
-                error_kind: null,
-              },
-            );
-      if (running) {
-        const attemptRow = openAttemptNow(deps.db, { job_id: running.id, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
-        // The job as written is built for its event only if someone listens.
-        return { skip: false as const, row: running, changed: null, attemptRow, job: deps.events.listening('job:updated') ? hydrateNow(deps.db, [running])[0] : undefined };
-      }
+      const patch = {
+        started_at: now,
+        updated_at: now,
+        gpu_index: admit.placement.gpuIndex,
+        encoder: candidate.kind === 'transcode' ? admit.placement.encoder : null,
+        waiting_reason: null,
+        progress: 0,
+        fps: null,
+        speed: null,
+        eta_seconds: null,
+        error: null,
+        error_kind: null,
+      };
+      /**
+       * RUNNING if the row still holds what `known` says (the columns the
+       * update matches on); the attempt then runs on `known` with the new
+       * count, since the columns it reads do not change while it waits.
+       */
+      const tryStart = (known: Omit<AttemptRow, 'mtime_ms'>, stat: fs.Stats) => {
+        const expected = { path: known.source_path, sizeBytes: stat.size, mtimeMs: Math.trunc(stat.mtimeMs), attempts: known.attempts };
+        if (!startJobNow(deps.db, known.id, expected, patch)) return undefined;
+        const row: AttemptRow = {
+          id: known.id,
+          profile: known.profile,
+          kind: known.kind,
+          source_path: expected.path,
+          inbox_path: known.inbox_path,
+          outbox: known.outbox,
+          file_name: known.file_name,
+          size_bytes: expected.sizeBytes,
+          mtime_ms: expected.mtimeMs,
+          attempts: expected.attempts + 1,
+          max_attempts: known.max_attempts,
+        };
+        const attemptRow = openAttemptNow(deps.db, { job_id: row.id, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
+        // The job as written is read for its event only if someone listens.
+        return { skip: false as const, row, changed: null, attemptRow, job: deps.events.listening('job:updated') ? getJobNow(deps.db, row.id) : undefined };
+      };
+      const begun = seen instanceof Error ? undefined : tryStart(candidate, seen);
+      if (begun) return begun;
       const row = getJobRowNow(deps.db, candidate.id);
       if (!row || row.status !== 'PENDING') return { skip: true as const }; // cancelled or paused between admission and start
-      // Moved since admission read it (then admission looks again when this ends), or changed since the claim.
-      return { skip: false as const, row, changed: row.source_path === candidate.source_path ? (sourceChangeOf(row, seen) ?? 'recheck') : 'recheck' };
+      if (row.source_path !== candidate.source_path) return { skip: false as const, row, changed: 'recheck' as const }; // moved since admission read it: admission looks again when this ends
+      const changed = sourceChangeOf(row, seen);
+      if (changed !== null) return { skip: false as const, row, changed };
+      // Only its attempt count differed from what admission saw (a stale window would offer it again and again): start on the row as read.
+      return (seen instanceof Error ? undefined : tryStart(row, seen)) ?? { skip: false as const, row, changed: 'recheck' as const };
     });
     if (started.skip || started.changed === 'recheck') return;
     if (started.changed !== null) {
@@ -413,13 +433,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   }
 
   /** A sentence if the claimed file's size or mtime moved since the claim. */
-  function sourceChangeOf(row: JobRow, stat: fs.Stats | Error): string | null {
+  function sourceChangeOf(row: Pick<JobRow, 'size_bytes' | 'mtime_ms'>, stat: fs.Stats | Error): string | null {
     if (stat instanceof Error) return `the source file is missing (${stat.message})`;
     if (stat.size === row.size_bytes && Math.trunc(stat.mtimeMs) === row.mtime_ms) return null;
     return `the file changed since it was claimed (${row.size_bytes} → ${stat.size} bytes); it is still being written`;
   }
 
-  async function sourceChange(row: JobRow): Promise<string | null> {
+  async function sourceChange(row: Pick<JobRow, 'source_path' | 'size_bytes' | 'mtime_ms'>): Promise<string | null> {
     return sourceChangeOf(row, await statSource(row.source_path));
   }
 
@@ -431,7 +451,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   }
 
   /** When the source last changed (its mtime), or null when it cannot be read. */
-  async function changedSince(row: JobRow): Promise<number | null> {
+  async function changedSince(row: Pick<JobRow, 'source_path'>): Promise<number | null> {
     const stat = await statSource(row.source_path);
     return stat instanceof Error ? null : Math.trunc(stat.mtimeMs);
   }
@@ -443,7 +463,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * it runs again when the file changes or the grace runs out (then, still
    * unreadable, it is bad input).
    */
-  async function waitIncomplete(row: JobRow, why: string, graceLeftMs: number, alongside: Alongside): Promise<void> {
+  async function waitIncomplete(row: AttemptRow, why: string, graceLeftMs: number, alongside: Alongside): Promise<void> {
     // The grace ends by the wall clock: it counts from the file's mtime.
     const graceEnds = Date.now() + graceLeftMs;
     await waitWithoutAttempt(row, deps.clock.now() + Math.min(graceLeftMs, recheckMs(row)), incompleteReason(why, graceEnds), alongside);
@@ -457,7 +477,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * again after the backoff base; admission also holds work for an outbox
    * below minFreeDiskMb, so a full disk is not hammered.
    */
-  async function waitEnvironment(row: JobRow, fault: string, alongside: Alongside): Promise<void> {
+  async function waitEnvironment(row: AttemptRow, fault: string, alongside: Alongside): Promise<void> {
     const retryAt = deps.clock.now() + Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
     await waitWithoutAttempt(row, retryAt, `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`, alongside);
     deps.logger.warn(`job ${row.id}: ${fault}; the job waits (no attempt used up)`, { job: row.id, inbox: row.inbox_path });
@@ -465,7 +485,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   }
 
   /** Back to PENDING until `runAfter` with `reason`, giving back the attempt this run took. */
-  async function waitWithoutAttempt(row: JobRow, runAfter: number, reason: string, alongside: Alongside): Promise<void> {
+  async function waitWithoutAttempt(row: AttemptRow, runAfter: number, reason: string, alongside: Alongside): Promise<void> {
     const now = deps.clock.now();
     const job = await statementsOf(deps.db).write(() => {
       alongside.also?.();
@@ -490,7 +510,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   }
 
   /** Back to waiting for a file that is still being written: it runs again on the whole file once it has settled. */
-  async function requeueChanged(row: JobRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
+  async function requeueChanged(row: AttemptRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
     const stat = await statSource(row.source_path);
     if (stat instanceof Error) {
       await endJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside);
