@@ -46,6 +46,93 @@ function updateText(keys: readonly string[], guarded: number): string {
 }
 
 /**
+ * Full job rows are read as arrays (better-sqlite3's raw mode) in this
+ * column order and made into objects by jobRowOf: building a 34-column row
+ * object in the driver cost about 17 µs a row, this about 10 µs, and every
+ * job is read whole at least once (test/bench/queue-throughput.ts).
+ */
+export const JOB_COLUMNS = [
+  'id',
+  'profile',
+  'kind',
+  'category',
+  'status',
+  'priority',
+  'input_path',
+  'source_path',
+  'inbox_path',
+  'outbox',
+  'file_name',
+  'size_bytes',
+  'mtime_ms',
+  'content_hash',
+  'attempts',
+  'max_attempts',
+  'run_after',
+  'waiting_reason',
+  'paused_from',
+  'progress',
+  'fps',
+  'speed',
+  'eta_seconds',
+  'gpu_index',
+  'encoder',
+  'error_kind',
+  'error',
+  'result_json',
+  'parent_id',
+  'settle_plan',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'updated_at',
+] as const;
+const JOB_SELECT = JOB_COLUMNS.join(', ');
+/** Compiles only while JOB_COLUMNS lists every column of JobRow. */
+const everyColumnListed: Exclude<keyof JobRow, (typeof JOB_COLUMNS)[number]> extends never ? true : never = true;
+void everyColumnListed;
+
+/** A row read in JOB_COLUMNS order (test/db/job-columns.test.ts checks the two orders agree). */
+export function jobRowOf(values: readonly unknown[]): JobRow {
+  return {
+    id: values[0] as string,
+    profile: values[1] as string,
+    kind: values[2] as string,
+    category: values[3] as string,
+    status: values[4] as string,
+    priority: values[5] as number,
+    input_path: values[6] as string,
+    source_path: values[7] as string,
+    inbox_path: values[8] as string | null,
+    outbox: values[9] as string,
+    file_name: values[10] as string,
+    size_bytes: values[11] as number,
+    mtime_ms: values[12] as number,
+    content_hash: values[13] as string | null,
+    attempts: values[14] as number,
+    max_attempts: values[15] as number,
+    run_after: values[16] as number | null,
+    waiting_reason: values[17] as string | null,
+    paused_from: values[18] as string | null,
+    progress: values[19] as number | null,
+    fps: values[20] as number | null,
+    speed: values[21] as number | null,
+    eta_seconds: values[22] as number | null,
+    gpu_index: values[23] as number | null,
+    encoder: values[24] as string | null,
+    error_kind: values[25] as string | null,
+    error: values[26] as string | null,
+    result_json: values[27] as string | null,
+    parent_id: values[28] as string | null,
+    settle_plan: values[29] as string | null,
+    created_at: values[30] as number,
+    started_at: values[31] as number | null,
+    finished_at: values[32] as number | null,
+    updated_at: values[33] as number,
+  };
+}
+
+/**
  * The row as stored after inserting `row`: what the table keeps for the
  * columns an insert may leave out. Written out column by column, in the
  * table's order: a new column fails to compile until it is listed, and
@@ -118,7 +205,8 @@ export async function createJob(db: Db, row: NewJobRow, dependsOn: readonly stri
 }
 
 export function getJobRowNow(db: Db, id: string): JobRow | undefined {
-  return statementsOf(db).prepare('select * from jobs where id = ?').get(id) as JobRow | undefined;
+  const values = statementsOf(db).prepare(`select ${JOB_SELECT} from jobs where id = ?`).raw(true).get(id) as unknown[] | undefined;
+  return values ? jobRowOf(values) : undefined;
 }
 
 export async function getJobRow(db: Db, id: string): Promise<JobRow | undefined> {
@@ -129,7 +217,12 @@ export async function getJobRow(db: Db, id: string): Promise<JobRow | undefined>
 export async function getJobs(db: Db, ids: readonly string[]): Promise<Job[]> {
   if (ids.length === 0) return [];
   const st = statementsOf(db);
-  const rows = (ids.length === 1 ? st.prepare('select * from jobs where id = ?').all(ids[0]) : st.prepare('select * from jobs where id in (select value from json_each(?)) order by id').all(JSON.stringify(ids))) as JobRow[];
+  const values = (
+    ids.length === 1
+      ? st.prepare(`select ${JOB_SELECT} from jobs where id = ?`).raw(true).all(ids[0])
+      : st.prepare(`select ${JOB_SELECT} from jobs where id in (select value from json_each(?)) order by id`).raw(true).all(JSON.stringify(ids))
+  ) as unknown[][];
+  const rows = values.map(jobRowOf);
   return hydrateNow(db, rows);
 }
 
@@ -186,7 +279,11 @@ export function updateJobNow(db: Db, id: string, patch: JobRowUpdate, fromStatus
   const st = statementsOf(db);
   const keys = definedKeys(patch);
   if (keys.length === 0) throw new Error(`updateJob of ${id} with nothing to set`);
-  const row = st.prepare(`${updateText(keys, fromStatuses?.length ?? 0)} returning *`).get(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, ...(fromStatuses ?? [])) as JobRow | undefined;
+  const values = st
+    .prepare(`${updateText(keys, fromStatuses?.length ?? 0)} returning ${JOB_SELECT}`)
+    .raw(true)
+    .get(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, ...(fromStatuses ?? [])) as unknown[] | undefined;
+  const row = values ? jobRowOf(values) : undefined;
   if (row) st.changed({ type: 'updated', id, patch, status: row.status });
   return row;
 }
@@ -262,14 +359,14 @@ export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reas
     if (group) group.ids.push(w.id);
     else groups.set(key, { reason: w.reason, eta: w.eta, ids: [w.id] });
   }
-  const returning = options.jobs ? '*' : 'id, status';
   const rows: JobRow[] = [];
   for (const { reason, eta, ids } of groups.values()) {
-    const written = (
+    const text =
       eta === null
-        ? st.prepare(`update jobs set waiting_reason = ? where status = ? and id in (select value from json_each(?)) returning ${returning}`).all(reason, 'PENDING', JSON.stringify(ids))
-        : st.prepare(`update jobs set waiting_reason = ?, eta_seconds = ? where status = ? and id in (select value from json_each(?)) returning ${returning}`).all(reason, eta, 'PENDING', JSON.stringify(ids))
-    ) as JobRow[];
+        ? `update jobs set waiting_reason = ? where status = ? and id in (select value from json_each(?)) returning ${options.jobs ? JOB_SELECT : 'id, status'}`
+        : `update jobs set waiting_reason = ?, eta_seconds = ? where status = ? and id in (select value from json_each(?)) returning ${options.jobs ? JOB_SELECT : 'id, status'}`;
+    const args = eta === null ? [reason, 'PENDING', JSON.stringify(ids)] : [reason, eta, 'PENDING', JSON.stringify(ids)];
+    const written = options.jobs ? (st.prepare(text).raw(true).all(...args) as unknown[][]).map(jobRowOf) : (st.prepare(text).all(...args) as JobRow[]);
     const patch: JobRowUpdate = eta === null ? { waiting_reason: reason } : { waiting_reason: reason, eta_seconds: eta };
     for (const row of written) st.changed({ type: 'updated', id: row.id, patch, status: row.status });
     rows.push(...written);
