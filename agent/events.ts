@@ -46,6 +46,12 @@ export type EventName = keyof SpoolEvents;
 export interface EventBus {
   emit<E extends EventName>(event: E, payload: SpoolEvents[E]): void;
   on<E extends EventName>(event: E, listener: (payload: SpoolEvents[E]) => void): () => void;
+  /**
+   * Whether anyone listens to `event` now. A whole job costs database reads
+   * to build (its row, dependencies and outputs); emitters on the hot path
+   * ask this first and skip building a payload nobody would read.
+   */
+  listening(event: EventName): boolean;
 }
 
 export function createEventBus(logger?: Logger): EventBus {
@@ -64,6 +70,9 @@ export function createEventBus(logger?: Logger): EventBus {
     on(event, listener) {
       emitter.on(event, listener as (p: unknown) => void);
       return () => emitter.off(event, listener as (p: unknown) => void);
+    },
+    listening(event) {
+      return emitter.listenerCount(event) > 0;
     },
   };
 }

@@ -45,43 +45,153 @@ function updateText(keys: readonly string[], guarded: number): string {
   return text;
 }
 
-/** Columns an insert may leave out, with what the table then stores (a new nullable column fails to compile until it is listed). */
-type OptionalColumn = { [K in keyof NewJobRow]-?: undefined extends NewJobRow[K] ? K : never }[keyof NewJobRow];
-const STORED_DEFAULTS: { [K in OptionalColumn]: JobRow[K] } = {
-  inbox_path: null,
-  content_hash: null,
-  attempts: 0,
-  run_after: null,
-  waiting_reason: null,
-  paused_from: null,
-  progress: null,
-  fps: null,
-  speed: null,
-  eta_seconds: null,
-  gpu_index: null,
-  encoder: null,
-  error_kind: null,
-  error: null,
-  result_json: null,
-  parent_id: null,
-  settle_plan: null,
-  started_at: null,
-  finished_at: null,
-};
+/**
+ * Full job rows are read as arrays (better-sqlite3's raw mode) in this
+ * column order and made into objects by jobRowOf: building a 34-column row
+ * object in the driver cost about 17 µs a row, this about 10 µs, and every
+ * job is read whole at least once (test/bench/queue-throughput.ts).
+ */
+export const JOB_COLUMNS = [
+  'id',
+  'profile',
+  'kind',
+  'category',
+  'status',
+  'priority',
+  'input_path',
+  'source_path',
+  'inbox_path',
+  'outbox',
+  'file_name',
+  'size_bytes',
+  'mtime_ms',
+  'content_hash',
+  'attempts',
+  'max_attempts',
+  'run_after',
+  'waiting_reason',
+  'paused_from',
+  'progress',
+  'fps',
+  'speed',
+  'eta_seconds',
+  'gpu_index',
+  'encoder',
+  'error_kind',
+  'error',
+  'result_json',
+  'parent_id',
+  'settle_plan',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'updated_at',
+] as const;
+const JOB_SELECT = JOB_COLUMNS.join(', ');
+/** Compiles only while JOB_COLUMNS lists every column of JobRow. */
+const everyColumnListed: Exclude<keyof JobRow, (typeof JOB_COLUMNS)[number]> extends never ? true : never = true;
+void everyColumnListed;
+
+/** A row read in JOB_COLUMNS order (test/db/job-columns.test.ts checks the two orders agree). */
+export function jobRowOf(values: readonly unknown[]): JobRow {
+  return {
+    id: values[0] as string,
+    profile: values[1] as string,
+    kind: values[2] as string,
+    category: values[3] as string,
+    status: values[4] as string,
+    priority: values[5] as number,
+    input_path: values[6] as string,
+    source_path: values[7] as string,
+    inbox_path: values[8] as string | null,
+    outbox: values[9] as string,
+    file_name: values[10] as string,
+    size_bytes: values[11] as number,
+    mtime_ms: values[12] as number,
+    content_hash: values[13] as string | null,
+    attempts: values[14] as number,
+    max_attempts: values[15] as number,
+    run_after: values[16] as number | null,
+    waiting_reason: values[17] as string | null,
+    paused_from: values[18] as string | null,
+    progress: values[19] as number | null,
+    fps: values[20] as number | null,
+    speed: values[21] as number | null,
+    eta_seconds: values[22] as number | null,
+    gpu_index: values[23] as number | null,
+    encoder: values[24] as string | null,
+    error_kind: values[25] as string | null,
+    error: values[26] as string | null,
+    result_json: values[27] as string | null,
+    parent_id: values[28] as string | null,
+    settle_plan: values[29] as string | null,
+    created_at: values[30] as number,
+    started_at: values[31] as number | null,
+    finished_at: values[32] as number | null,
+    updated_at: values[33] as number,
+  };
+}
+
+/**
+ * The row as stored after inserting `row`: what the table keeps for the
+ * columns an insert may leave out. Written out column by column, in the
+ * table's order: a new column fails to compile until it is listed, and
+ * every stored row gets the same object shape. (Copying a defaults object
+ * with spread and then adding the row's keys one by one cost about 50 µs
+ * per job: V8 gives a spread copy a map that no later property addition
+ * can reuse.)
+ */
+function storedRow(row: NewJobRow): JobRow {
+  return {
+    id: row.id,
+    profile: row.profile,
+    kind: row.kind,
+    category: row.category,
+    status: row.status,
+    priority: row.priority,
+    input_path: row.input_path,
+    source_path: row.source_path,
+    inbox_path: row.inbox_path ?? null,
+    outbox: row.outbox,
+    file_name: row.file_name,
+    size_bytes: row.size_bytes,
+    mtime_ms: row.mtime_ms,
+    content_hash: row.content_hash ?? null,
+    attempts: row.attempts ?? 0,
+    max_attempts: row.max_attempts,
+    run_after: row.run_after ?? null,
+    waiting_reason: row.waiting_reason ?? null,
+    paused_from: row.paused_from ?? null,
+    progress: row.progress ?? null,
+    fps: row.fps ?? null,
+    speed: row.speed ?? null,
+    eta_seconds: row.eta_seconds ?? null,
+    gpu_index: row.gpu_index ?? null,
+    encoder: row.encoder ?? null,
+    error_kind: row.error_kind ?? null,
+    error: row.error ?? null,
+    result_json: row.result_json ?? null,
+    parent_id: row.parent_id ?? null,
+    settle_plan: row.settle_plan ?? null,
+    created_at: row.created_at,
+    started_at: row.started_at ?? null,
+    finished_at: row.finished_at ?? null,
+    updated_at: row.updated_at,
+  };
+}
 
 /** Inserts a job row (and its dependencies) on the caller's transaction; returns the row as stored. */
 export function insertJobNow(db: Db, row: NewJobRow, dependsOn: readonly string[] = []): JobRow {
   const st = statementsOf(db);
   const keys = definedKeys(row);
   st.prepare(insertText(keys)).run(...keys.map((k) => row[k as keyof NewJobRow]));
-  const stored = { ...STORED_DEFAULTS } as Record<string, unknown>;
-  for (const k of keys) stored[k] = row[k as keyof NewJobRow];
+  const stored = storedRow(row);
   if (dependsOn.length > 0) {
     const dependency = st.prepare('insert into job_dependencies (job_id, depends_on_id) values (?, ?)');
     for (const id of dependsOn) dependency.run(row.id, id);
   }
-  st.changed({ type: 'inserted', row: stored as unknown as JobRow, dependsOn });
-  return stored as unknown as JobRow;
+  st.changed({ type: 'inserted', row: stored, dependsOn });
+  return stored;
 }
 
 export async function insertJob(db: Db, row: NewJobRow, dependsOn: readonly string[] = []): Promise<void> {
@@ -95,7 +205,8 @@ export async function createJob(db: Db, row: NewJobRow, dependsOn: readonly stri
 }
 
 export function getJobRowNow(db: Db, id: string): JobRow | undefined {
-  return statementsOf(db).prepare('select * from jobs where id = ?').get(id) as JobRow | undefined;
+  const values = statementsOf(db).prepare(`select ${JOB_SELECT} from jobs where id = ?`).raw(true).get(id) as unknown[] | undefined;
+  return values ? jobRowOf(values) : undefined;
 }
 
 export async function getJobRow(db: Db, id: string): Promise<JobRow | undefined> {
@@ -106,7 +217,12 @@ export async function getJobRow(db: Db, id: string): Promise<JobRow | undefined>
 export async function getJobs(db: Db, ids: readonly string[]): Promise<Job[]> {
   if (ids.length === 0) return [];
   const st = statementsOf(db);
-  const rows = (ids.length === 1 ? st.prepare('select * from jobs where id = ?').all(ids[0]) : st.prepare('select * from jobs where id in (select value from json_each(?)) order by id').all(JSON.stringify(ids))) as JobRow[];
+  const values = (
+    ids.length === 1
+      ? st.prepare(`select ${JOB_SELECT} from jobs where id = ?`).raw(true).all(ids[0])
+      : st.prepare(`select ${JOB_SELECT} from jobs where id in (select value from json_each(?)) order by id`).raw(true).all(JSON.stringify(ids))
+  ) as unknown[][];
+  const rows = values.map(jobRowOf);
   return hydrateNow(db, rows);
 }
 
@@ -163,7 +279,11 @@ export function updateJobNow(db: Db, id: string, patch: JobRowUpdate, fromStatus
   const st = statementsOf(db);
   const keys = definedKeys(patch);
   if (keys.length === 0) throw new Error(`updateJob of ${id} with nothing to set`);
-  const row = st.prepare(`${updateText(keys, fromStatuses?.length ?? 0)} returning *`).get(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, ...(fromStatuses ?? [])) as JobRow | undefined;
+  const values = st
+    .prepare(`${updateText(keys, fromStatuses?.length ?? 0)} returning ${JOB_SELECT}`)
+    .raw(true)
+    .get(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, ...(fromStatuses ?? [])) as unknown[] | undefined;
+  const row = values ? jobRowOf(values) : undefined;
   if (row) st.changed({ type: 'updated', id, patch, status: row.status });
   return row;
 }
@@ -195,31 +315,42 @@ export async function updateJob(db: Db, id: string, patch: JobRowUpdate, fromSta
 /**
  * The start of an attempt, on the caller's transaction: RUNNING, one more
  * attempt and `patch`, only if the job is still PENDING on the source
- * admission saw, with the size and mtime it had when claimed. Returns the
- * row as written, or undefined when any of that no longer holds (read the
- * row to see which).
+ * admission saw, with the size and mtime it had when claimed, and still has
+ * the attempts admission saw. Returns whether it started (if not, read the
+ * row to see why).
+ *
+ * Nothing is read back: the caller knows the row as written from what it
+ * checked here. `returning *` made this the costliest statement of a job
+ * (about 35 µs of a 45 µs update, most of it building the 34-column row
+ * object), and the row was read only to emit it.
  */
-export function startJobNow(db: Db, id: string, source: { path: string; sizeBytes: number; mtimeMs: number }, patch: JobRowUpdate): JobRow | undefined {
+export function startJobNow(db: Db, id: string, expected: { path: string; sizeBytes: number; mtimeMs: number; attempts: number }, patch: JobRowUpdate): boolean {
   const st = statementsOf(db);
   const keys = definedKeys(patch).filter((k) => k !== 'status' && k !== 'attempts');
   const signature = `start|${keys.join(',')}`;
   let text = updateTexts.get(signature);
   if (text === undefined) {
-    text = `update jobs set status = 'RUNNING', attempts = attempts + 1${keys.map((k) => `, "${k}" = ?`).join('')} where id = ? and status = 'PENDING' and source_path = ? and size_bytes = ? and mtime_ms = ? returning *`;
+    text = `update jobs set status = 'RUNNING', attempts = attempts + 1${keys.map((k) => `, "${k}" = ?`).join('')} where id = ? and status = 'PENDING' and source_path = ? and size_bytes = ? and mtime_ms = ? and attempts = ?`;
     updateTexts.set(signature, text);
   }
-  const row = st.prepare(text).get(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, source.path, source.sizeBytes, source.mtimeMs) as JobRow | undefined;
-  if (row) st.changed({ type: 'updated', id, patch: { ...patch, status: 'RUNNING', attempts: row.attempts }, status: 'RUNNING' });
-  return row;
+  const { changes } = st.prepare(text).run(...keys.map((k) => patch[k as keyof JobRowUpdate]), id, expected.path, expected.sizeBytes, expected.mtimeMs, expected.attempts);
+  if (changes === 0) return false;
+  st.changed({ type: 'updated', id, patch: { ...patch, status: 'RUNNING', attempts: expected.attempts + 1 }, status: 'RUNNING' });
+  return true;
 }
 
 /**
  * Waiting reasons (and ETAs) of many pending jobs, on the caller's
  * transaction: one UPDATE per distinct reason and ETA rather than one per
  * job (a pass often tells hundreds of jobs the same thing). A job no longer
- * PENDING is left alone. Returns the jobs as written, by id.
+ * PENDING is left alone. Returns the jobs as written, by id; with
+ * `jobs: false` (nobody listens to their events) only the ids written, as
+ * map keys to undefined: reading back and hydrating every row was most of
+ * the cost of this write.
  */
-export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[]): Map<string, Job> {
+export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[]): Map<string, Job>;
+export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[], options: { jobs: false }): Map<string, undefined>;
+export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reason: string; eta: number | null }[], options: { jobs: boolean } = { jobs: true }): Map<string, Job | undefined> {
   const st = statementsOf(db);
   const groups = new Map<string, { reason: string; eta: number | null; ids: string[] }>();
   for (const w of writes) {
@@ -230,15 +361,17 @@ export function setWaitingReasonsNow(db: Db, writes: readonly { id: string; reas
   }
   const rows: JobRow[] = [];
   for (const { reason, eta, ids } of groups.values()) {
-    const written = (
+    const text =
       eta === null
-        ? st.prepare('update jobs set waiting_reason = ? where status = ? and id in (select value from json_each(?)) returning *').all(reason, 'PENDING', JSON.stringify(ids))
-        : st.prepare('update jobs set waiting_reason = ?, eta_seconds = ? where status = ? and id in (select value from json_each(?)) returning *').all(reason, eta, 'PENDING', JSON.stringify(ids))
-    ) as JobRow[];
+        ? `update jobs set waiting_reason = ? where status = ? and id in (select value from json_each(?)) returning ${options.jobs ? JOB_SELECT : 'id, status'}`
+        : `update jobs set waiting_reason = ?, eta_seconds = ? where status = ? and id in (select value from json_each(?)) returning ${options.jobs ? JOB_SELECT : 'id, status'}`;
+    const args = eta === null ? [reason, 'PENDING', JSON.stringify(ids)] : [reason, eta, 'PENDING', JSON.stringify(ids)];
+    const written = options.jobs ? (st.prepare(text).raw(true).all(...args) as unknown[][]).map(jobRowOf) : (st.prepare(text).all(...args) as JobRow[]);
     const patch: JobRowUpdate = eta === null ? { waiting_reason: reason } : { waiting_reason: reason, eta_seconds: eta };
     for (const row of written) st.changed({ type: 'updated', id: row.id, patch, status: row.status });
     rows.push(...written);
   }
+  if (!options.jobs) return new Map(rows.map((row) => [row.id, undefined]));
   return new Map(hydrateNow(db, rows).map((job) => [job.id, job]));
 }
 
@@ -250,8 +383,8 @@ export async function updateJobAndGet(db: Db, id: string, patch: JobRowUpdate, f
   });
 }
 
-/** The columns admission and the start of an attempt need; the full row is read when the attempt starts. */
-const CANDIDATE_COLUMNS = ['id', 'profile', 'kind', 'category', 'status', 'priority', 'source_path', 'outbox', 'size_bytes', 'attempts', 'max_attempts', 'run_after', 'waiting_reason', 'created_at'] as const;
+/** The columns admission and an attempt need: an attempt that starts runs on these and never reads the full row. */
+const CANDIDATE_COLUMNS = ['id', 'profile', 'kind', 'category', 'status', 'priority', 'source_path', 'inbox_path', 'outbox', 'file_name', 'size_bytes', 'attempts', 'max_attempts', 'run_after', 'waiting_reason', 'created_at'] as const;
 
 export interface CandidateRow extends Pick<JobRow, (typeof CANDIDATE_COLUMNS)[number]> {
   /** Dependencies not yet COMPLETED. */
@@ -283,7 +416,8 @@ export interface CandidatePage {
 
 /** A row as loadCandidates gives it, from a full one (a job the caller saw inserted). */
 export function candidateOf(row: JobRow, counts: Pick<CandidateRow, 'unmet' | 'broken' | 'blocker'>): CandidateRow {
-  const candidate = { ...counts } as CandidateRow;
+  // Not `{ ...counts }` plus the columns one by one: see storedRow for what that costs.
+  const candidate = Object.assign({}, counts) as CandidateRow;
   for (const k of CANDIDATE_COLUMNS) (candidate as unknown as Record<string, unknown>)[k] = row[k];
   return candidate;
 }

@@ -77,7 +77,26 @@ export function sourceIsClaimed(config: SpoolConfig, row: Pick<JobRow, 'inbox_pa
  * too, before the state is written (the attempt's own rows and log), and
  * `committed` right after it commits, before any event.
  */
-export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome, options: { also?: () => void; committed?: () => void } = {}): Promise<Job> {
+export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome, options: FinishOptions = {}): Promise<Job> {
+  return (await recordFinal(deps, id, outcome, options, true))!;
+}
+
+/**
+ * finishJob for a caller that does not use the job afterwards (the executor,
+ * the scheduler): the job as written is built only if someone listens to
+ * its events.
+ */
+export async function endJob(deps: JobDeps, id: string, outcome: FinalOutcome, options: FinishOptions = {}): Promise<void> {
+  await recordFinal(deps, id, outcome, options, false);
+}
+
+export interface FinishOptions {
+  also?: () => void;
+  committed?: () => void;
+}
+
+async function recordFinal(deps: JobDeps, id: string, outcome: FinalOutcome, options: FinishOptions, wanted: boolean): Promise<Job | undefined> {
+  const announce = deps.events.listening('job:updated') || deps.events.listening('job:finished');
   const config = deps.config();
   const now = deps.clock.now();
   // One synchronous unit: the row read, the plan (destination names are
@@ -140,12 +159,14 @@ export async function finishJob(deps: JobDeps, id: string, outcome: FinalOutcome
     })!;
     if (outcome.status === 'COMPLETED') replaceOutputsNow(deps.db, id, outputs);
     const children = followOns.map((child) => rowToJob(insertJobNow(deps.db, child, [id]), [id], []));
-    return { job: hydrateNow(deps.db, [written])[0]!, plan, children };
+    return { job: wanted || announce ? hydrateNow(deps.db, [written])[0]! : undefined, plan, children };
   });
   options.committed?.();
   if (plan.length > 0) await settle(deps, id, plan);
-  deps.events.emit('job:updated', { job });
-  deps.events.emit('job:finished', { job });
+  if (job) {
+    deps.events.emit('job:updated', { job });
+    deps.events.emit('job:finished', { job });
+  }
   for (const created of children) deps.events.emit('job:created', { job: created });
   return job;
 }

@@ -7,13 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { finishAttemptNow, insertUsageNow, openAttemptNow } from '../db/attempt.repository.js';
-import { getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.repository.js';
+import { getJobNow, getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '../db/job.repository.js';
 import type { DatabaseHealth } from '../db/database-health.js';
 import { statementsOf } from '../db/statements.js';
 import { databaseWriteFault } from '../db/write-fault.js';
 import type { JobRow } from '../db/tables.js';
 import { coerceError, errnoCode } from '../errors.js';
-import { finishJob, sourceIsClaimed, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
+import { endJob, sourceIsClaimed, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
 import { baseName, stagingDir, workRoot } from '../jobs/paths.js';
 import type { MediaTools } from '../media/locate.js';
 import type { Admit, Needs, RunningAttempt } from '../scheduler/admission.js';
@@ -75,11 +75,14 @@ export interface ExecutorDeps extends JobDeps {
   health?: Pick<DatabaseHealth, 'report' | 'writable' | 'whenWritable'>;
 }
 
+/** What an attempt needs of its job's row: the columns that do not change while it runs, and its attempt count. */
+type AttemptRow = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_path' | 'inbox_path' | 'outbox' | 'file_name' | 'size_bytes' | 'mtime_ms' | 'attempts' | 'max_attempts'>;
+
 /** What the executor needs of the job admission picked. */
-export type AttemptCandidate = Pick<JobRow, 'id' | 'profile' | 'kind' | 'source_path' | 'attempts' | 'waiting_reason'>;
+export type AttemptCandidate = Omit<AttemptRow, 'mtime_ms'> & Pick<JobRow, 'waiting_reason'>;
 
 export interface Executor {
-  /** Starts an attempt of a job admission picked (the row as admission read it; the attempt reads it again). */
+  /** Starts an attempt of a job admission picked (the row as admission read it; the RUNNING write checks it still holds). */
   start(row: AttemptCandidate, admit: Admit, reservation: Needs, outboxDevice: string | null): void;
   /** Live attempts as admission sees them, less what the estimator knows of their profile (the scheduler adds it). */
   running(): Omit<RunningAttempt, 'profileCompleted'>[];
@@ -175,7 +178,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const now = deps.clock.now();
     const startedMono = deps.clock.monotonic();
     if (!profile) {
-      await recorded(candidate.id, () => finishJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` }));
+      await recorded(candidate.id, () => endJob(deps, candidate.id, { status: 'FAILED', errorKind: 'internal', error: `profile "${candidate.profile}" is no longer in the config` }));
       return;
     }
     // A writer that paused longer than the stability window may still be filling the file.
@@ -194,35 +197,53 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           return { skip: true as const };
         }
       }
-      const running =
-        seen instanceof Error
-          ? undefined
-          : startJobNow(
-              deps.db,
-              candidate.id,
-              { path: candidate.source_path, sizeBytes: seen.size, mtimeMs: Math.trunc(seen.mtimeMs) },
-              {
-                started_at: now,
-                updated_at: now,
-                gpu_index: admit.placement.gpuIndex,
-                encoder: candidate.kind === 'transcode' ? admit.placement.encoder : null,
-                waiting_reason: null,
-                progress: 0,
-                fps: null,
-                speed: null,
-                eta_seconds: null,
-                error: null,
-                error_kind: null,
-              },
-            );
-      if (running) {
-        const attemptRow = openAttemptNow(deps.db, { job_id: running.id, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
-        return { skip: false as const, row: running, changed: null, attemptRow, job: hydrateNow(deps.db, [running])[0]! };
-      }
+      const patch = {
+        started_at: now,
+        updated_at: now,
+        gpu_index: admit.placement.gpuIndex,
+        encoder: candidate.kind === 'transcode' ? admit.placement.encoder : null,
+        waiting_reason: null,
+        progress: 0,
+        fps: null,
+        speed: null,
+        eta_seconds: null,
+        error: null,
+        error_kind: null,
+      };
+      /**
+       * RUNNING if the row still holds what `known` says (the columns the
+       * update matches on); the attempt then runs on `known` with the new
+       * count, since the columns it reads do not change while it waits.
+       */
+      const tryStart = (known: Omit<AttemptRow, 'mtime_ms'>, stat: fs.Stats) => {
+        const expected = { path: known.source_path, sizeBytes: stat.size, mtimeMs: Math.trunc(stat.mtimeMs), attempts: known.attempts };
+        if (!startJobNow(deps.db, known.id, expected, patch)) return undefined;
+        const row: AttemptRow = {
+          id: known.id,
+          profile: known.profile,
+          kind: known.kind,
+          source_path: expected.path,
+          inbox_path: known.inbox_path,
+          outbox: known.outbox,
+          file_name: known.file_name,
+          size_bytes: expected.sizeBytes,
+          mtime_ms: expected.mtimeMs,
+          attempts: expected.attempts + 1,
+          max_attempts: known.max_attempts,
+        };
+        const attemptRow = openAttemptNow(deps.db, { job_id: row.id, started_at: now, encoder: admit.placement.encoder, gpu_index: admit.placement.gpuIndex });
+        // The job as written is read for its event only if someone listens.
+        return { skip: false as const, row, changed: null, attemptRow, job: deps.events.listening('job:updated') ? getJobNow(deps.db, row.id) : undefined };
+      };
+      const begun = seen instanceof Error ? undefined : tryStart(candidate, seen);
+      if (begun) return begun;
       const row = getJobRowNow(deps.db, candidate.id);
       if (!row || row.status !== 'PENDING') return { skip: true as const }; // cancelled or paused between admission and start
-      // Moved since admission read it (then admission looks again when this ends), or changed since the claim.
-      return { skip: false as const, row, changed: row.source_path === candidate.source_path ? (sourceChangeOf(row, seen) ?? 'recheck') : 'recheck' };
+      if (row.source_path !== candidate.source_path) return { skip: false as const, row, changed: 'recheck' as const }; // moved since admission read it: admission looks again when this ends
+      const changed = sourceChangeOf(row, seen);
+      if (changed !== null) return { skip: false as const, row, changed };
+      // Only its attempt count differed from what admission saw (a stale window would offer it again and again): start on the row as read.
+      return (seen instanceof Error ? undefined : tryStart(row, seen)) ?? { skip: false as const, row, changed: 'recheck' as const };
     });
     let started: Awaited<typeof starting>;
     try {
@@ -239,7 +260,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     }
     const { row, attemptRow } = started;
     const number = row.attempts;
-    deps.events.emit('job:updated', { job: started.job });
+    if (started.job) deps.events.emit('job:updated', { job: started.job });
 
     const staging = stagingDir(row.outbox, row.id);
     /** Made on the first spawn: a kind that runs nothing (or fails before) leaves no folder to clean. */
@@ -331,7 +352,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
     switch (attempt.stopReason) {
       case 'cancel':
-        await recorded(row.id, () => finishJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup }, { also: attemptEnd('cancelled'), committed }));
+        await recorded(row.id, () => endJob(deps, row.id, { status: 'CANCELLED', errorKind: 'cancelled', error: 'cancelled by an operator', cleanup }, { also: attemptEnd('cancelled'), committed }));
         return;
       case 'shutdown':
         await removeStaging();
@@ -445,7 +466,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const error = failure.kind === 'transient' ? `${failure.message} (after ${number} attempts)` : failure.message;
       const end = attemptEnd('failed', failure);
       await recorded(row.id, () =>
-        finishJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, {
+        endJob(deps, row.id, { status: 'FAILED', errorKind: failure.kind, error, cleanup }, {
           also: () => {
             end();
             died();
@@ -457,7 +478,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     }
 
     const end = attemptEnd('completed');
-    await recorded(row.id, () => finishJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
+    await recorded(row.id, () => endJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
       also: () => {
         end();
         insertUsageNow(deps.db, {
@@ -497,13 +518,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   }
 
   /** A sentence if the claimed file's size or mtime moved since the claim. */
-  function sourceChangeOf(row: JobRow, stat: fs.Stats | Error): string | null {
+  function sourceChangeOf(row: Pick<JobRow, 'size_bytes' | 'mtime_ms'>, stat: fs.Stats | Error): string | null {
     if (stat instanceof Error) return `the source file is missing (${stat.message})`;
     if (stat.size === row.size_bytes && Math.trunc(stat.mtimeMs) === row.mtime_ms) return null;
     return `the file changed since it was claimed (${row.size_bytes} → ${stat.size} bytes); it is still being written`;
   }
 
-  async function sourceChange(row: JobRow): Promise<string | null> {
+  async function sourceChange(row: Pick<JobRow, 'source_path' | 'size_bytes' | 'mtime_ms'>): Promise<string | null> {
     return sourceChangeOf(row, await statSource(row.source_path));
   }
 
@@ -543,7 +564,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * it runs again when the file changes or the grace runs out (then, still
    * unreadable, it is bad input).
    */
-  async function waitIncomplete(row: JobRow, why: string, graceLeftMs: number, alongside: Alongside): Promise<void> {
+  async function waitIncomplete(row: AttemptRow, why: string, graceLeftMs: number, alongside: Alongside): Promise<void> {
     const graceEnds = deps.clock.now() + graceLeftMs;
     await waitWithoutAttempt(row, Math.min(graceLeftMs, recheckMs(row)), incompleteReason(why, graceEnds), alongside);
     deps.logger.warn(`job ${row.id}: file looks incomplete (${why}); waiting for the writer`, { job: row.id, inbox: row.inbox_path });
@@ -556,7 +577,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * again after the backoff base; admission also holds work for an outbox
    * below minFreeDiskMb, so a full disk is not hammered.
    */
-  async function waitEnvironment(row: JobRow, fault: string, alongside: Alongside): Promise<void> {
+  async function waitEnvironment(row: AttemptRow, fault: string, alongside: Alongside): Promise<void> {
     const waitMs = Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
     const retryAt = deps.clock.now() + waitMs;
     await waitWithoutAttempt(row, waitMs, `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`, alongside);
@@ -565,7 +586,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   }
 
   /** Back to PENDING for `waitMs` with `reason`, giving back the attempt this run took. */
-  async function waitWithoutAttempt(row: JobRow, waitMs: number, reason: string, alongside: Alongside): Promise<void> {
+  async function waitWithoutAttempt(row: AttemptRow, waitMs: number, reason: string, alongside: Alongside): Promise<void> {
     const now = deps.clock.now();
     const runAfter = deps.waits.after(row.id, waitMs);
     const job = await recorded(row.id, () =>
@@ -593,7 +614,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   }
 
   /** Back to waiting for a file that is still being written: it runs again on the whole file once it has settled. */
-  async function requeueChanged(row: JobRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
+  async function requeueChanged(row: AttemptRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
     const stat = await statSource(row.source_path);
     if (stat instanceof Error) {
       // A file read in place whose whole folder is gone sits on a share that is away: wait for it, do not fail it.
@@ -619,7 +640,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         if (job) deps.events.emit('job:updated', { job });
         return;
       }
-      await recorded(row.id, () => finishJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside));
+      await recorded(row.id, () => endJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside));
       return;
     }
     const size = stat.size;

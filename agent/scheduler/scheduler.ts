@@ -10,7 +10,7 @@ import { statementsOf } from '../db/statements.js';
 import { databaseWriteFault } from '../db/write-fault.js';
 import { getState, setState } from '../db/state.repository.js';
 import { coerceError } from '../errors.js';
-import { finishJob, type JobDeps } from '../jobs/job-store.js';
+import { endJob, type JobDeps } from '../jobs/job-store.js';
 import type { Executor } from '../runner/executor.js';
 import { decideAdmissions, type QueuedJob } from './admission.js';
 import { createCandidateWindow } from './candidates.js';
@@ -183,7 +183,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }
     for (const { jobId, reason } of decision.fail) {
       reasons.delete(jobId);
-      await finishJob(deps, jobId, { status: 'FAILED', errorKind: 'dependency', error: `${reason}; retry that job, then this one` });
+      await endJob(deps, jobId, { status: 'FAILED', errorKind: 'dependency', error: `${reason}; retry that job, then this one` });
     }
     const reasonWrites: { jobId: string; reason: string; eta: number | null }[] = [];
     for (const { jobId, reason } of [...decision.wait, ...heldOut]) {
@@ -195,21 +195,27 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       reasonWrites.push({ jobId, reason, eta: row ? deps.estimator.runSeconds(row.profile, row.size_bytes) : null });
     }
     if (reasonWrites.length > 0) {
-      // One transaction for the whole pass; each job's event carries the row as written.
-      const written = await statementsOf(deps.db).write(() => {
-        const jobs = setWaitingReasonsNow(deps.db, reasonWrites.map(({ jobId, reason, eta }) => ({ id: jobId, reason, eta })));
-        // A job that left PENDING meanwhile keeps its state; its event still says where it is.
-        for (const { jobId } of reasonWrites) {
-          if (jobs.has(jobId)) continue;
-          const job = getJobNow(deps.db, jobId);
-          if (job) jobs.set(jobId, job);
+      const writes = reasonWrites.map(({ jobId, reason, eta }) => ({ id: jobId, reason, eta }));
+      if (deps.events.listening('job:updated')) {
+        // One transaction for the whole pass; each job's event carries the row as written.
+        const written = await statementsOf(deps.db).write(() => {
+          const jobs = setWaitingReasonsNow(deps.db, writes);
+          // A job that left PENDING meanwhile keeps its state; its event still says where it is.
+          for (const { jobId } of reasonWrites) {
+            if (jobs.has(jobId)) continue;
+            const job = getJobNow(deps.db, jobId);
+            if (job) jobs.set(jobId, job);
+          }
+          return jobs;
+        });
+        for (const { jobId, reason } of reasonWrites) {
+          deps.events.emit('admission:deferred', { jobId, reason });
+          const job = written.get(jobId);
+          if (job) deps.events.emit('job:updated', { job });
         }
-        return jobs;
-      });
-      for (const { jobId, reason } of reasonWrites) {
-        deps.events.emit('admission:deferred', { jobId, reason });
-        const job = written.get(jobId);
-        if (job) deps.events.emit('job:updated', { job });
+      } else {
+        await statementsOf(deps.db).write(() => setWaitingReasonsNow(deps.db, writes, { jobs: false }));
+        for (const { jobId, reason } of reasonWrites) deps.events.emit('admission:deferred', { jobId, reason });
       }
     }
     if (reasons.size > 10_000) reasons.clear();

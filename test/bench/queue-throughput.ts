@@ -13,6 +13,10 @@
  * run on one shared tiny file outside any inbox, used in place (as
  * `spool submit` of a file elsewhere does), so no file moves.
  *
+ * The no-op row is also run with the agent's own event listeners attached
+ * (the metrics and the API's live hub, with no subscriber), since emitters
+ * build whole jobs for events only when someone listens.
+ *
  * Usage: node dist/test/bench/queue-throughput.js
  *   SPOOL_BENCH_JOBS          no-op jobs per scenario (default 5000)
  *   SPOOL_BENCH_SPAWN_JOBS    /bin/true jobs (default 1000; 0 skips them)
@@ -27,6 +31,9 @@ import { parseConfig } from '../../agent/config/load-config.js';
 import { openDatabase } from '../../agent/db/database.js';
 import { insertJob, updateJob } from '../../agent/db/job.repository.js';
 import { statusCounts } from '../../agent/db/job-list.repository.js';
+import { createLiveHub } from '../../agent/api/live.js';
+import { createJobQueries } from '../../agent/jobs/job-queries.js';
+import { createMetrics } from '../../agent/ops/metrics.js';
 import { createEventBus } from '../../agent/events.js';
 import { createJobService } from '../../agent/jobs/job-service.js';
 import { finishJob, newJobRow, type JobDeps } from '../../agent/jobs/job-store.js';
@@ -54,8 +61,8 @@ const NO_TOOLS: MediaTools = {
 
 const noop: KindRunner = async () => ({});
 
-/** Which executor runs admitted jobs: the real one with `runKind`, or none at all (the queue alone). */
-type Runner = { runKind: KindRunner } | 'queue-only';
+/** Which executor runs admitted jobs: the real one with `runKind` (and the agent's event listeners, or none), or none at all (the queue alone). */
+type Runner = { runKind: KindRunner; listeners?: boolean } | 'queue-only';
 
 interface Result {
   scenario: string;
@@ -94,6 +101,7 @@ export async function main(): Promise<void> {
     const suffix = rounds > 1 ? ` (round ${round})` : '';
     results.push(
       await enqueueThenRun(`no-op: enqueue all, then run${suffix}`, jobs, { runKind: noop }, concurrency),
+      await enqueueThenRun(`no-op, metrics and live hub listening: enqueue all, then run${suffix}`, jobs, { runKind: noop, listeners: true }, concurrency),
       await submitWhileRunning(`no-op: jobs.submit while running${suffix}`, jobs, { runKind: noop }, concurrency),
       await enqueueThenRun(`queue only (no executor): enqueue all, then run${suffix}`, jobs, 'queue-only', concurrency),
     );
@@ -158,6 +166,14 @@ async function buildQueue(runner: Runner, concurrency: number) {
   const scheduler: Scheduler = createScheduler({ ...deps, executor, machine, estimator: createEstimator(database.db), waits });
   poke = scheduler.poke;
   const service = createJobService({ ...deps, executor, scheduler });
+  // The agent's own listeners, as agent.ts and the API attach them (no subscriber to the live hub).
+  const listeners =
+    runner !== 'queue-only' && runner.listeners
+      ? [
+          createMetrics({ events, logger: silentLogger, counts: () => statusCounts(database.db), running: executor.running, gpuSnapshot: machine.gpuSnapshot, queuePaused: scheduler.isQueuePaused, job: service.get }),
+          createLiveHub({ events, queries: createJobQueries(database.db), logger: silentLogger, applianceState: () => null, intervalMs: 1000 }),
+        ]
+      : [];
   const outbox = path.join(config.dataDir, 'outbox', 'job');
 
   /** Resolves once `n` jobs finished; rejects if one did not complete. */
@@ -185,6 +201,7 @@ async function buildQueue(runner: Runner, concurrency: number) {
   };
 
   const close = async () => {
+    for (const listener of listeners) listener.stop();
     await scheduler.stop();
     await executor.interruptAll(1000);
     await activity.stop();
