@@ -175,6 +175,8 @@ async function buildQueue(runner: Runner, concurrency: number) {
         ]
       : [];
   const outbox = path.join(config.dataDir, 'outbox', 'job');
+  // The agent makes each outbox at start (prepareInboxFolders) and never again: a missing one is a share that is away.
+  fs.mkdirSync(outbox, { recursive: true });
 
   /** Resolves once `n` jobs finished; rejects if one did not complete. */
   const finished = (n: number) =>
