@@ -3,8 +3,10 @@
  * do. Goal: under 0.5 % of one core and under 150 MB resident.
  *
  * CPU is the utime+stime delta of the agent process from /proc/<pid>/stat
- * over the window (which covers the scheduler's 5 s safety passes and the
- * 30 s inbox rescan), as a share of one core. Resident memory is VmRSS from
+ * over each window (which covers the scheduler's 5 s safety passes and the
+ * 30 s inbox rescan), as a share of one core. Two windows follow each other:
+ * the first after a short settle (it holds V8's one-off collection of
+ * start-up garbage), the second the agent idling as it will for hours. Resident memory is VmRSS from
  * /proc/<pid>/status, sampled every second; the last and the highest sample
  * are reported.
  *
@@ -35,34 +37,34 @@ export async function main(): Promise<void> {
   for (const inbox of inboxes) fs.mkdirSync(path.join(dir, inbox.path), { recursive: true });
   const agent = await startAgentProcess(writeConfig(dir, { dataDir: 'data', profiles, inboxes }), inboxes.length);
 
-  const rss: number[] = [];
-  let cpuSeconds: number;
-  let wallSeconds: number;
+  // Two windows back to back: the first minute after start-up still holds
+  // one full garbage collection V8's memory reducer runs some 20-40 s after
+  // the heap stops growing (start-up garbage); the second is the agent
+  // idling as it will for hours.
+  const windows: { label: string; cpuSeconds: number; wallSeconds: number; rss: number[] }[] = [];
   try {
     await sleep(SETTLE_MS);
-    const before = cpuTimes(agent.pid);
-    const t0 = nowMs();
-    const end = t0 + seconds * 1000;
-    while (nowMs() < end) {
-      await sleep(Math.min(1000, end - nowMs()));
-      rss.push(rssMB(agent.pid));
+    for (const label of [`${seconds} s from ${SETTLE_MS / 1000} s after start`, `the ${seconds} s after that`]) {
+      const rss: number[] = [];
+      const before = cpuTimes(agent.pid);
+      const t0 = nowMs();
+      const end = t0 + seconds * 1000;
+      while (nowMs() < end) {
+        await sleep(Math.min(1000, end - nowMs()));
+        rss.push(rssMB(agent.pid));
+      }
+      windows.push({ label, cpuSeconds: cpuTimes(agent.pid).self - before.self, wallSeconds: (nowMs() - t0) / 1000, rss });
     }
-    const after = cpuTimes(agent.pid);
-    wallSeconds = (nowMs() - t0) / 1000;
-    cpuSeconds = after.self - before.self;
   } finally {
     await agent.stop();
   }
 
-  const share = (cpuSeconds / wallSeconds) * 100;
-  const lastRss = rss[rss.length - 1] ?? Number.NaN;
-  const maxRss = Math.max(...rss);
-  printTable(`Idle agent, three inboxes, ${fixed(wallSeconds, 0)} s after a ${SETTLE_MS / 1000} s settle`, ['measure', 'value', 'goal', 'result'], [
-    ['CPU time', `${fixed(cpuSeconds, 2)} s`, '', ''],
-    ['CPU share of one core', `${fixed(share, 3)} %`, '< 0.5 %', share < 0.5 ? 'met' : 'MISSED'],
-    ['RSS at the end', `${fixed(lastRss, 1)} MB`, '< 150 MB', lastRss < 150 ? 'met' : 'MISSED'],
-    ['RSS, highest sample', `${fixed(maxRss, 1)} MB`, '< 150 MB', maxRss < 150 ? 'met' : 'MISSED'],
-  ]);
+  printTable(`Idle agent, three inboxes`, ['window', 'CPU time', 'CPU share of one core', 'RSS end / highest', 'goal', 'result'], windows.map((w) => {
+    const share = (w.cpuSeconds / w.wallSeconds) * 100;
+    const last = w.rss[w.rss.length - 1] ?? Number.NaN;
+    const max = Math.max(...w.rss);
+    return [w.label, `${fixed(w.cpuSeconds, 2)} s`, `${fixed(share, 3)} %`, `${fixed(last, 1)} / ${fixed(max, 1)} MB`, '< 0.5 %, < 150 MB', share < 0.5 && max < 150 ? 'met' : 'MISSED'];
+  }));
 }
 
 runIfMain(import.meta.url, main);
