@@ -70,13 +70,7 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
   };
 
   const written = (held: HeldActivity) => {
-    const byJob = new Map<string, NewLogLine[]>();
-    for (const l of held.lines) {
-      const list = byJob.get(l.jobId);
-      if (list) list.push(l);
-      else byJob.set(l.jobId, [l]);
-    }
-    for (const [id, jobLines] of byJob) deps.events.emit('job:log', { jobId: id, lines: jobLines });
+    for (const [id, jobLines] of byJob(held.lines)) deps.events.emit('job:log', { jobId: id, lines: jobLines });
   };
 
   // What is held is taken at once and written in the next group commit, so
@@ -133,13 +127,7 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
 
   /** Puts activity that could not be written back in front of what came since, at most `maxLogLines` per job. */
   const putBack = (held: HeldActivity) => {
-    const byJob = new Map<string, NewLogLine[]>();
-    for (const line of held.lines) {
-      const list = byJob.get(line.jobId);
-      if (list) list.push(line);
-      else byJob.set(line.jobId, [line]);
-    }
-    for (const [id, older] of byJob) {
+    for (const [id, older] of byJob(held.lines)) {
       const lines = [...older, ...(linesOf.get(id) ?? [])];
       linesOf.set(id, lines.length > deps.maxLogLines ? lines.slice(-deps.maxLogLines) : lines);
     }
@@ -169,4 +157,15 @@ export function createActivityBuffer(deps: { db: Db; events: EventBus; logger: L
       await flush();
     },
   };
+}
+
+/** Lines grouped by job, each group in arrival order. */
+function byJob(lines: readonly NewLogLine[]): Map<string, NewLogLine[]> {
+  const groups = new Map<string, NewLogLine[]>();
+  for (const line of lines) {
+    const list = groups.get(line.jobId);
+    if (list) list.push(line);
+    else groups.set(line.jobId, [line]);
+  }
+  return groups;
 }

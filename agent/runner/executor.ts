@@ -11,7 +11,7 @@ import { getJobNow, getJobRowNow, hydrateNow, startJobNow, updateJobNow } from '
 import type { DatabaseHealth } from '../db/database-health.js';
 import { statementsOf } from '../db/statements.js';
 import { databaseWriteFault } from '../db/write-fault.js';
-import type { JobRow } from '../db/tables.js';
+import type { JobRow, JobRowUpdate } from '../db/tables.js';
 import { coerceError, errnoCode } from '../errors.js';
 import { endJob, sourceIsClaimed, type JobDeps, type StagedOutput } from '../jobs/job-store.js';
 import { baseName, stagingDir, workRoot } from '../jobs/paths.js';
@@ -419,25 +419,27 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       }
     }
 
+    /** What this attempt used, for the profile's estimates; on the caller's transaction. */
+    const recordUsage = (outcome: 'completed' | 'failed', outputBytes: number, mediaSeconds: number | null) =>
+      insertUsageNow(deps.db, {
+        profile: row.profile,
+        job_id: row.id,
+        recorded_at: ended,
+        wall_seconds: ranMs / 1000,
+        cpu_seconds: attempt.cpuSeconds || null,
+        peak_rss_bytes: attempt.peakRss || null,
+        peak_vram_mb: attempt.peakVramMb || null,
+        input_bytes: row.size_bytes,
+        output_bytes: outputBytes,
+        media_seconds: mediaSeconds,
+        encoder: admit.placement.encoder,
+        outcome,
+      });
+
     if (failure) {
       // What a dying attempt was seen holding on the GPU is a floor on what its profile needs (estimates.ts).
       const died = () => {
-        if (attempt.peakVramMb > 0) {
-          insertUsageNow(deps.db, {
-            profile: row.profile,
-            job_id: row.id,
-            recorded_at: ended,
-            wall_seconds: ranMs / 1000,
-            cpu_seconds: attempt.cpuSeconds || null,
-            peak_rss_bytes: attempt.peakRss || null,
-            peak_vram_mb: attempt.peakVramMb,
-            input_bytes: row.size_bytes,
-            output_bytes: 0,
-            media_seconds: null,
-            encoder: admit.placement.encoder,
-            outcome: 'failed',
-          });
-        }
+        if (attempt.peakVramMb > 0) recordUsage('failed', 0, null);
       };
       const retry = failure.kind === 'transient' && number < row.max_attempts;
       deps.logger.warn(`job ${row.id} attempt ${number} failed: ${failure.message}${retry ? '; will retry' : ''}`, { job: row.id, inbox: row.inbox_path });
@@ -481,19 +483,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     await recorded(row.id, () => endJob(deps, row.id, { status: 'COMPLETED', outputs, result: result.result, cleanup }, {
       also: () => {
         end();
-        insertUsageNow(deps.db, {
-          profile: row.profile,
-          job_id: row.id,
-          recorded_at: ended,
-          wall_seconds: ranMs / 1000,
-          cpu_seconds: attempt.cpuSeconds || null,
-          peak_rss_bytes: attempt.peakRss || null,
-          peak_vram_mb: attempt.peakVramMb || null,
-          input_bytes: row.size_bytes,
-          output_bytes: outputs.reduce((sum, o) => sum + o.sizeBytes, 0),
-          media_seconds: result.mediaSeconds ?? null,
-          encoder: admit.placement.encoder,
-        });
+        recordUsage('completed', outputs.reduce((sum, o) => sum + o.sizeBytes, 0), result.mediaSeconds ?? null);
       },
       committed,
     }));
@@ -578,24 +568,32 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * below minFreeDiskMb, so a full disk is not hammered.
    */
   async function waitEnvironment(row: AttemptRow, fault: string, alongside: Alongside): Promise<void> {
-    const waitMs = Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
-    const retryAt = deps.clock.now() + waitMs;
-    await waitWithoutAttempt(row, waitMs, `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`, alongside);
+    const retryAt = deps.clock.now() + environmentWaitMs();
+    await backToPending(row, environmentWaitMs(), `${fault}; runs again by itself when it can write there (next try ${new Date(retryAt).toISOString()})`, true, alongside);
     deps.logger.warn(`job ${row.id}: ${fault}; the job waits (no attempt used up)`, { job: row.id, inbox: row.inbox_path });
     deps.activity.log(row.id, 'agent', `${fault}; waiting, no attempt used up`);
   }
 
-  /** Back to PENDING for `waitMs` with `reason`, giving back the attempt this run took. */
-  async function waitWithoutAttempt(row: AttemptRow, waitMs: number, reason: string, alongside: Alongside): Promise<void> {
+  /** Back to PENDING without using up the attempt this run took. */
+  function waitWithoutAttempt(row: AttemptRow, waitMs: number, reason: string, alongside: Alongside): Promise<void> {
+    return backToPending(row, waitMs, reason, true, alongside);
+  }
+
+  /**
+   * Back to PENDING for `waitMs` with `reason` (and `patch`); `givesBack`:
+   * the attempt this run took does not count.
+   */
+  async function backToPending(row: AttemptRow, waitMs: number, reason: string, givesBack: boolean, alongside: Alongside, patch: JobRowUpdate = {}): Promise<void> {
     const now = deps.clock.now();
     const runAfter = deps.waits.after(row.id, waitMs);
     const job = await recorded(row.id, () =>
       statementsOf(deps.db).write(() => {
         alongside.also?.();
-        const current = getJobRowNow(deps.db, row.id);
+        const attempts = getJobRowNow(deps.db, row.id)?.attempts ?? row.attempts;
         const written = updateJobNow(deps.db, row.id, {
+          ...patch,
           status: 'PENDING',
-          attempts: Math.max(0, (current?.attempts ?? row.attempts) - 1),
+          attempts: givesBack ? Math.max(0, attempts - 1) : attempts,
           run_after: runAfter,
           progress: null,
           waiting_reason: reason,
@@ -608,64 +606,33 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     if (job) deps.events.emit('job:updated', { job });
   }
 
+  /** How long a job waits on the box (a place it cannot write, a folder that is away) before it is tried again. */
+  function environmentWaitMs(): number {
+    return Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
+  }
+
   function recheckMs(row: Pick<JobRow, 'inbox_path'>): number {
     const inbox = deps.config().inboxes.find((i) => i.path === row.inbox_path);
     return Math.max(1000, (inbox?.stableSeconds ?? 2) * 1000);
   }
 
   /** Back to waiting for a file that is still being written: it runs again on the whole file once it has settled. */
-  async function requeueChanged(row: AttemptRow, reason: string, attemptStarted: boolean, alongside: { also?: () => void; committed?: () => void } = {}): Promise<void> {
+  async function requeueChanged(row: AttemptRow, reason: string, attemptStarted: boolean, alongside: Alongside = {}): Promise<void> {
     const stat = await statSource(row.source_path);
     if (stat instanceof Error) {
       // A file read in place whose whole folder is gone sits on a share that is away: wait for it, do not fail it.
       const folder = path.dirname(row.source_path);
       if (!sourceIsClaimed(deps.config(), row) && !(await fs.promises.stat(folder).then(() => true, () => false))) {
-        const waitMs = Math.max(1000, deps.config().jobs.backoffBaseSeconds * 1000);
-        const now = deps.clock.now();
-        const job = await recorded(row.id, () => statementsOf(deps.db).write(() => {
-          alongside.also?.();
-          const current = getJobRowNow(deps.db, row.id);
-          const written = updateJobNow(deps.db, row.id, {
-            status: 'PENDING',
-            run_after: deps.waits.after(row.id, waitMs),
-            attempts: attemptStarted && current ? current.attempts - 1 : current?.attempts ?? row.attempts,
-            progress: null,
-            waiting_reason: `the folder of its source, ${folder}, is missing (unmounted or removed?); it runs once the folder is back`,
-            updated_at: now,
-          });
-          return written ? hydrateNow(deps.db, [written])[0] : undefined;
-        }));
-        alongside.committed?.();
+        await backToPending(row, environmentWaitMs(), `the folder of its source, ${folder}, is missing (unmounted or removed?); it runs once the folder is back`, attemptStarted, alongside);
         deps.logger.warn(`job ${row.id}: the folder of its source, ${folder}, is missing; waiting for it`, { job: row.id });
-        if (job) deps.events.emit('job:updated', { job });
         return;
       }
       await recorded(row.id, () => endJob(deps, row.id, { status: 'FAILED', errorKind: 'internal', error: reason }, alongside));
       return;
     }
-    const size = stat.size;
-    const mtime = Math.trunc(stat.mtimeMs);
-    const inbox = deps.config().inboxes.find((i) => i.path === row.inbox_path);
-    const waitMs = Math.max(1000, (inbox?.stableSeconds ?? 2) * 1000);
-    const now = deps.clock.now();
-    const job = await recorded(row.id, () => statementsOf(deps.db).write(() => {
-      alongside.also?.();
-      const current = getJobRowNow(deps.db, row.id);
-      const written = updateJobNow(deps.db, row.id, {
-        status: 'PENDING',
-        size_bytes: size,
-        mtime_ms: mtime,
-        run_after: deps.waits.after(row.id, waitMs),
-        attempts: attemptStarted && current ? current.attempts - 1 : current?.attempts ?? row.attempts,
-        progress: null,
-        waiting_reason: `${reason}; waiting for it to settle`,
-        updated_at: now,
-      });
-      return written ? hydrateNow(deps.db, [written])[0] : undefined;
-    }));
-    alongside.committed?.();
+    const patch = { size_bytes: stat.size, mtime_ms: Math.trunc(stat.mtimeMs) };
+    await backToPending(row, recheckMs(row), `${reason}; waiting for it to settle`, attemptStarted, alongside, patch);
     deps.logger.info(`job ${row.id}: ${reason}; waiting for it to settle`, { job: row.id, inbox: row.inbox_path });
-    if (job) deps.events.emit('job:updated', { job });
   }
 
   /** Stall and timeout checks, plus CPU and RSS samples of the attempt's processes. Returns its stopper. */

@@ -1,26 +1,13 @@
 /** Learned requirements: max(declared, p90 of recent attempts with a margin), on a real SQLite file. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config/load-config.js';
 import { insertUsage } from '../../agent/db/attempt.repository.js';
-import { openDatabase, type OpenedDatabase } from '../../agent/db/database.js';
 import { createEstimator, percentile } from '../../agent/scheduler/estimates.js';
+import { useTempDatabase } from '../helpers/temp-database.js';
 
 const config = parseConfig({ profiles: { tag: { kind: 'command', category: 'gpu_ai', vramMb: 4000, command: ['x'] } } }, '/tmp');
 const profile = config.profiles.tag!;
-let opened: OpenedDatabase;
-let dir: string;
-
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-est-'));
-  opened = await openDatabase(path.join(dir, 'spool.db'));
-});
-afterEach(async () => {
-  await opened.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const database = useTempDatabase();
 
 describe('estimates', () => {
   it.each([
@@ -33,13 +20,13 @@ describe('estimates', () => {
   });
 
   it('runs on declared figures until attempts teach it more', async () => {
-    const estimator = createEstimator(opened.db);
+    const estimator = createEstimator(database().db);
     expect(estimator.needs('tag', profile, 50e6)).toEqual({ vramMb: 4000, cpuCores: 1, rssMb: 200, outputMb: 50 });
     expect(estimator.runSeconds('tag', 50e6)).toBeNull();
 
     // Ten attempts that really took 5000–5900 MiB, 1.5 cores, 300 MB RSS, wrote a tenth of their input, 2 s per MB.
     for (let i = 0; i < 10; i++) {
-      await insertUsage(opened.db, {
+      await insertUsage(database().db, {
         profile: 'tag',
         job_id: `J${i}`,
         recorded_at: i,
@@ -64,7 +51,7 @@ describe('estimates', () => {
   });
 
   it("a failed attempt's peak VRAM raises the estimate, and teaches nothing else", async () => {
-    const estimator = createEstimator(opened.db);
+    const estimator = createEstimator(database().db);
     const row = (jobId: string, at: number, peakVramMb: number, outcome: 'completed' | 'failed') => ({
       profile: 'tag',
       job_id: jobId,
@@ -80,13 +67,13 @@ describe('estimates', () => {
       outcome,
     });
     // Nothing completed yet: an attempt died holding 7000 MiB of a profile that declares 4000.
-    await insertUsage(opened.db, row('A', 1, 7000, 'failed'));
+    await insertUsage(database().db, row('A', 1, 7000, 'failed'));
     await estimator.refresh('tag');
     expect(estimator.needs('tag', profile, 50e6).vramMb).toBe(Math.ceil(7000 * 1.1));
     expect(estimator.learned('tag')).toMatchObject({ vramMb: 7000, samples: 0, cpuCores: null, secondsPerMb: null });
 
     // Completed attempts at 5000 MiB: the one that died still sets the floor (it may have wanted more).
-    for (let i = 0; i < 5; i++) await insertUsage(opened.db, row(`C${i}`, 10 + i, 5000, 'completed'));
+    for (let i = 0; i < 5; i++) await insertUsage(database().db, row(`C${i}`, 10 + i, 5000, 'completed'));
     await estimator.refresh('tag');
     expect(estimator.needs('tag', profile, 50e6).vramMb).toBe(Math.ceil(7000 * 1.1));
     // Run time, CPU and output size come from the completed ones alone.
@@ -95,7 +82,7 @@ describe('estimates', () => {
     // Older rows (before failed attempts were recorded) read as completed.
     const plain = row('D', 20, 9000, 'completed') as Partial<ReturnType<typeof row>>;
     delete plain.outcome;
-    await insertUsage(opened.db, plain as ReturnType<typeof row>);
+    await insertUsage(database().db, plain as ReturnType<typeof row>);
     await estimator.refresh('tag');
     expect(estimator.learned('tag')).toMatchObject({ samples: 6 });
   });
