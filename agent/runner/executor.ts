@@ -299,6 +299,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           onStderrLine: (line) => {
             attempt.lastActivity = deps.clock.monotonic();
             deps.activity.log(row.id, 'stderr', line);
+            options.onStderrLine?.(line);
           },
         });
         attempt.processes.add(child);

@@ -20,6 +20,8 @@ export interface Placement {
 export interface ExecOptions {
   /** Each stdout chunk (ffmpeg `-progress pipe:1` output). */
   onStdout?: (chunk: string) => void;
+  /** Each stderr line, after it went to the job's log. */
+  onStderrLine?: (line: string) => void;
   /** Extra environment on top of the agent's. */
   env?: Record<string, string>;
   cwd?: string;

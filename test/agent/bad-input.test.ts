@@ -73,7 +73,7 @@ describe('bad input: each file ends with a clear outcome', () => {
     expect(fs.readFileSync(failed).equals(content)).toBe(true);
     const why = fs.readFileSync(`${failed}.error.txt`, 'utf8');
     expect(why).toContain(name);
-    expect(why).toMatch(/Why: +ffprobe cannot read .+: .*(invalid data|moov atom)/i);
+    expect(why).toMatch(/Why: +(ffprobe cannot read|ffmpeg cannot read the input:) .+: .*(invalid data|moov atom)/i);
     expect(why).toMatch(/not retried/);
     expect(job.outputs).toEqual([]);
   }

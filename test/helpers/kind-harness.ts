@@ -67,6 +67,7 @@ export function createKindHarness<P extends Profile>(options: HarnessOptions<P>)
           env: { ...process.env, ...execOptions.env },
           rawStdout: true,
           onStdout: execOptions.onStdout,
+          onStderrLine: execOptions.onStderrLine,
         });
         harness.execs.push({ file, args, pid: child.pid });
         const stop = () => void child.terminate(2000);

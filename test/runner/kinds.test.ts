@@ -1,15 +1,18 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeMedia, type MediaInfo } from '../../agent/media/ffprobe.js';
 import type { MediaTools } from '../../agent/media/locate.js';
 import { runKind } from '../../agent/runner/kinds/index.js';
+import { formatCommand } from '../../agent/runner/kinds/run-ffmpeg.js';
 import { runCommand } from '../../agent/runner/kinds/command.js';
 import { runProbe } from '../../agent/runner/kinds/probe.js';
 import { planVideoKbps, runTargetSize } from '../../agent/runner/kinds/target-size.js';
 import { runThumbnail, thumbnailTime } from '../../agent/runner/kinds/thumbnail.js';
-import { planTranscode, runTranscode } from '../../agent/runner/kinds/transcode.js';
+import { needsProbe, planTranscode, runTranscode } from '../../agent/runner/kinds/transcode.js';
 import { AttemptError } from '../../agent/runner/process.js';
 import { createKindHarness, makeProfile } from '../helpers/kind-harness.js';
 import { getMediaTools, makeClip } from '../helpers/media.js';
@@ -19,6 +22,7 @@ let tools: MediaTools;
 let clip: string;
 let silent: string;
 let stagingCount = 0;
+const execFileAsync = promisify(execFile);
 
 beforeAll(async () => {
   tools = await getMediaTools();
@@ -63,9 +67,11 @@ describe('transcode', () => {
     expect(mediaSeconds).toBeCloseTo(3, 0);
     expect(result).toEqual({ videoEncoder: 'libx264', audioEncoder: 'aac', container: 'mp4' });
     expect(h.progress.at(-1)?.percent).toBe(100);
+    // ffmpeg's own last report, its percent taken against the duration ffmpeg printed for the input: no ffprobe ran.
+    expect(h.progress.at(-2)?.percent).toBeGreaterThan(90);
     expect(h.execs).toHaveLength(1);
     expect(h.execs[0]?.args).toEqual(expect.arrayContaining(['-nostdin', '-progress', 'pipe:1', '-nostats', '-movflags', '+faststart', `file:${clip}`]));
-    expect(h.logs).toContain(`${tools.ffmpeg.path} ${h.execs[0]?.args.join(' ')}`);
+    expect(h.logs).toContain(formatCommand(tools.ffmpeg.path, h.execs[0]!.args));
   });
 
   it('maps no audio from an input without any', async () => {
@@ -106,13 +112,33 @@ describe('transcode', () => {
 
   it('builds NVENC arguments and pins the placed GPU', () => {
     const profile = makeProfile('transcode', { encoder: 'nvenc', video: { codec: 'hevc', preset: 'veryslow', crf: 28, maxBitrateKbps: 4000 } });
-    const plan = planTranscode({ profile, info, placement: { encoder: 'nvenc', gpuIndex: 1 }, tools: withEncoders('hevc_nvenc'), inputPath: '/in/a.mov', outputPath: '/out/a.mp4' });
+    const plan = planTranscode({ profile, info: null, placement: { encoder: 'nvenc', gpuIndex: 1 }, tools: withEncoders('hevc_nvenc'), inputPath: '/in/a.mov', outputPath: '/out/a.mp4' });
     expect(plan.videoEncoder).toBe('hevc_nvenc');
     expect(plan.args.join(' ')).toBe(
-      '-i file:/in/a.mov -map 0:0 -c:v hevc_nvenc -gpu 0 -preset p7 -rc vbr -cq 28 -b:v 0 -maxrate 4000k -bufsize 8000k -tag:v hvc1 ' +
-        '-map 0:1 -c:a aac -b:a 128k -f mp4 -movflags +faststart file:/out/a.mp4',
+      '-i file:/in/a.mov -map 0:V:0 -c:v hevc_nvenc -gpu 0 -preset p7 -rc vbr -cq 28 -b:v 0 -maxrate 4000k -bufsize 8000k -tag:v hvc1 ' +
+        '-map 0:a:0? -c:a aac -b:a 128k -f mp4 -movflags +faststart file:/out/a.mp4',
     );
     expect(plan.env).toEqual({ CUDA_VISIBLE_DEVICES: '1', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' });
+  });
+
+  it('plans a stream copy from the probe, and everything else without one', async () => {
+    const copy = makeProfile('transcode', { encoder: 'cpu', container: 'webm', video: { codec: 'copy' }, audio: { codec: 'copy' } });
+    expect(needsProbe(copy)).toBe(true);
+    expect(() => planTranscode({ profile: copy, info: null, placement: { encoder: 'cpu', gpuIndex: null }, tools, inputPath: '/a', outputPath: '/b.webm' })).toThrow(/probed video/);
+    const copied = planTranscode({ profile: copy, info, placement: { encoder: 'cpu', gpuIndex: null }, tools, inputPath: '/a', outputPath: '/b.webm' });
+    expect(copied.notes).toEqual(['webm cannot hold h264 video, encoding vp9 instead', 'webm cannot hold aac audio, encoding opus instead']);
+    expect(copied.args).toEqual(expect.arrayContaining(['0:a:0']));
+
+    expect(needsProbe(makeProfile('transcode', { video: { codec: 'copy' } }))).toBe(true);
+    expect(needsProbe(makeProfile('transcode', { audio: { codec: 'copy' } }))).toBe(true);
+    expect(needsProbe(makeProfile('transcode', {}))).toBe(false);
+
+    // An audio-only file: without a probe, ffmpeg itself finds no picture, and the job says so.
+    const song = path.join(dir, 'song.m4a');
+    await execFileAsync(tools.ffmpeg.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac', song]);
+    const h = createKindHarness({ tools, profile: makeProfile('transcode', { encoder: 'cpu' }), inputPath: song, stagingDir: await staging() });
+    const error = await attemptError(runTranscode(h.ctx));
+    expect(error).toMatchObject({ kind: 'bad_input', message: 'song.m4a has no video stream', exitCode: 1 });
   });
 
   it('fails as internal when ffmpeg lacks the NVENC encoder', () => {
@@ -256,16 +282,24 @@ describe('inputs', () => {
   it.each([
     ['random bytes', 'noise.mp4', Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7919 + (i >> 3) * 31) & 0xff))],
     ['an empty file', 'empty.mp4', Buffer.alloc(0)],
-  ])('%s named .mp4 fail as bad input before ffmpeg runs', async (_name, fileName, bytes) => {
+  ])('%s named .mp4 fail as bad input, naming the file', async (_name, fileName, bytes) => {
     const input = path.join(dir, fileName);
     await fs.writeFile(input, bytes);
-    for (const profile of [makeProfile('transcode', { encoder: 'cpu' }), makeProfile('thumbnail')]) {
-      const h = createKindHarness({ tools, profile, inputPath: input, stagingDir: await staging() });
-      const error = await attemptError(runKind(h.ctx));
-      expect(error.kind).toBe('bad_input');
-      expect(error.message).toMatch(new RegExp(`^ffprobe cannot read ${fileName.replace('.', '\\.')}: `));
-      expect(h.execs).toHaveLength(0);
-    }
+    const name = fileName.replace('.', '\\.');
+    // A thumbnail probes first (it needs the duration to pick its frame) and starts no ffmpeg.
+    const thumb = createKindHarness({ tools, profile: makeProfile('thumbnail'), inputPath: input, stagingDir: await staging() });
+    const probeError = await attemptError(runKind(thumb.ctx));
+    expect(probeError.kind).toBe('bad_input');
+    expect(probeError.message).toMatch(new RegExp(`^ffprobe cannot read ${name}: `));
+    expect(thumb.execs).toHaveLength(0);
+    // A transcode starts ffmpeg at once, which fails on opening the input before it writes anything.
+    const transcodeStaging = await staging();
+    const transcode = createKindHarness({ tools, profile: makeProfile('transcode', { encoder: 'cpu' }), inputPath: input, stagingDir: transcodeStaging });
+    const ffmpegError = await attemptError(runKind(transcode.ctx));
+    expect(ffmpegError.kind).toBe('bad_input');
+    expect(ffmpegError.message).toMatch(new RegExp(`^ffmpeg cannot read the input: ${name}: Invalid data found`));
+    expect(transcode.execs).toHaveLength(1);
+    expect(await fs.readdir(transcodeStaging)).toEqual([]);
   });
 
   it.each(['-rf.mp4', 'concat:a.mp4|b.mp4', 'http:x.mp4'])('%s is read as a plain file', async (fileName) => {

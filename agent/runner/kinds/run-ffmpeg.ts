@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Profile } from '../../config/config.schema.js';
 import type { JobProgress } from '../../jobs/job.js';
+import { createFfmpegInputReader, type FfmpegInput } from '../../media/ffmpeg-input.js';
 import { createProgressParser, toJobProgress } from '../../media/ffmpeg-progress.js';
 import { classifyFfmpegFailure, probeMedia, type MediaInfo } from '../../media/ffprobe.js';
 import type { MediaTools } from '../../media/locate.js';
@@ -92,28 +93,43 @@ export function requireVideo(ctx: KindContext, info: MediaInfo): NonNullable<Med
 }
 
 export interface RunFfmpegOptions {
-  /** Media seconds the run covers, for percent and ETA; null when unknown. */
-  durationSeconds: number | null;
+  /**
+   * Media seconds the run covers, for percent and ETA; null when unknown.
+   * Left out: the duration ffmpeg reports for its first input.
+   */
+  durationSeconds?: number | null;
   /** Maps this run's 0–100 onto the job's, for kinds that run ffmpeg more than once. */
   percentRange?: readonly [number, number];
   /** Extra environment for ffmpeg. */
   env?: Record<string, string>;
 }
 
-/** Runs ffmpeg with `args` after the global options; resolves on success, throws AttemptError otherwise. */
-export async function runFfmpeg(ctx: KindContext<Profile>, args: readonly string[], options: RunFfmpegOptions): Promise<void> {
+/**
+ * Runs ffmpeg with `args` after the global options. Resolves with what ffmpeg
+ * said about its first input (null if it printed nothing about it); throws
+ * AttemptError otherwise.
+ */
+export async function runFfmpeg(ctx: KindContext<Profile>, args: readonly string[], options: RunFfmpegOptions = {}): Promise<FfmpegInput | null> {
   throwIfAborted(ctx.signal, 'ffmpeg');
   const fullArgs = [...FFMPEG_GLOBAL_ARGS, ...args];
   ctx.log(formatCommand(ctx.tools.ffmpeg.path, fullArgs));
   const [from, to] = options.percentRange ?? [0, 100];
+  const reader = createFfmpegInputReader();
+  // ffmpeg prints its input's header on stderr before the first progress block reaches stdout.
+  const duration = () => (options.durationSeconds !== undefined ? options.durationSeconds : (reader.input?.durationSeconds ?? null));
   const parser = createProgressParser((block) => {
-    const progress = toJobProgress(block, options.durationSeconds);
+    const progress = toJobProgress(block, duration());
     const percent = progress.percent === null ? null : Math.round((from + ((to - from) * progress.percent) / 100) * 10) / 10;
     ctx.progress({ ...progress, percent });
   });
-  const exit = await ctx.exec(ctx.tools.ffmpeg.path, fullArgs, { env: options.env, onStdout: (chunk) => parser.push(chunk) });
+  const exit = await ctx.exec(ctx.tools.ffmpeg.path, fullArgs, {
+    env: options.env,
+    onStdout: (chunk) => parser.push(chunk),
+    onStderrLine: (line) => reader.push(line),
+  });
   throwIfAborted(ctx.signal, 'ffmpeg');
   if (exit.exitCode !== 0 || exit.signal !== null) throw classifyFfmpegFailure(exit, 'ffmpeg');
+  return reader.input;
 }
 
 /** The progress a kind reports once its work is done. */

@@ -7,7 +7,9 @@
 import type { TranscodeProfile } from '../../config/config.schema.js';
 import type { MediaInfo } from '../../media/ffprobe.js';
 import type { MediaTools } from '../../media/locate.js';
+import type { FfmpegInput } from '../../media/ffmpeg-input.js';
 import type { KindContext, KindRunner, Placement } from '../kind.js';
+import { AttemptError } from '../process.js';
 import { FINISHED, fileUrl, outputPath, probeInput, requireEncoder, requireVideo, runFfmpeg } from './run-ffmpeg.js';
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
@@ -21,7 +23,8 @@ const WEBM_AUDIO = ['opus', 'vorbis'];
 
 export interface TranscodePlanInput {
   profile: TranscodeProfile;
-  info: MediaInfo;
+  /** The probed input; needed only when a stream is copied (see `needsProbe`), null otherwise. */
+  info: MediaInfo | null;
   placement: Placement;
   tools: MediaTools;
   inputPath: string;
@@ -43,8 +46,9 @@ export interface TranscodePlan {
 export function planTranscode({ profile, info, placement, tools, inputPath, outputPath: output }: TranscodePlanInput): TranscodePlan {
   const notes: string[] = [];
   const env: Record<string, string> = {};
-  const video = info.video;
-  if (!video) throw new Error('planTranscode needs an input with a video stream');
+  if (needsProbe(profile) && !info?.video) throw new Error('planTranscode needs the probed video stream to copy it');
+  /** The source's video codec, known when it is copied. */
+  const sourceCodec = info?.video?.codec ?? null;
   const { container } = profile;
   let presetIndex = X264_PRESETS.indexOf(profile.video.preset);
   if (presetIndex < 0 && !(placement.encoder === 'nvenc' && /^p[1-7]$/.test(profile.video.preset))) {
@@ -53,12 +57,13 @@ export function planTranscode({ profile, info, placement, tools, inputPath, outp
   if (presetIndex < 0) presetIndex = X264_PRESETS.indexOf('medium');
 
   let codec: string = profile.video.codec;
-  if (container === 'webm' && codec !== 'vp9' && codec !== 'av1' && !(codec === 'copy' && WEBM_VIDEO.includes(video.codec))) {
-    notes.push(`webm cannot hold ${codec === 'copy' ? video.codec : codec} video, encoding vp9 instead`);
+  if (container === 'webm' && codec !== 'vp9' && codec !== 'av1' && !(codec === 'copy' && WEBM_VIDEO.includes(sourceCodec!))) {
+    notes.push(`webm cannot hold ${codec === 'copy' ? sourceCodec : codec} video, encoding vp9 instead`);
     codec = 'vp9';
   }
 
-  const args = ['-i', fileUrl(inputPath), '-map', `0:${video.index}`];
+  // V, not v: the first video stream that is not cover art, as the probe picks it.
+  const args = ['-i', fileUrl(inputPath), '-map', '0:V:0'];
   const crf = (max: number) => String(Math.min(profile.video.crf, max));
   const maxKbps = profile.video.maxBitrateKbps;
   const capped = maxKbps > 0 ? ['-maxrate', `${maxKbps}k`, '-bufsize', `${maxKbps * 2}k`] : [];
@@ -106,7 +111,7 @@ export function planTranscode({ profile, info, placement, tools, inputPath, outp
     if (codec === 'h264') args.push('-pix_fmt', 'yuv420p');
     if (profile.video.width > 0) args.push('-vf', `scale=${profile.video.width}:-2`);
   }
-  const hevcOut = codec === 'hevc' || (codec === 'copy' && video.codec === 'hevc');
+  const hevcOut = codec === 'hevc' || (codec === 'copy' && sourceCodec === 'hevc');
   if (hevcOut && (container === 'mp4' || container === 'mov')) args.push('-tag:v', 'hvc1'); // Apple players refuse the default hev1 tag
 
   const audioEncoder = planAudio(profile, info, tools, args, notes);
@@ -118,26 +123,28 @@ export function planTranscode({ profile, info, placement, tools, inputPath, outp
   return { args, env, videoEncoder, audioEncoder, notes };
 }
 
-function planAudio(profile: TranscodeProfile, info: MediaInfo, tools: MediaTools, args: string[], notes: string[]): string | null {
+function planAudio(profile: TranscodeProfile, info: MediaInfo | null, tools: MediaTools, args: string[], notes: string[]): string | null {
   const { container } = profile;
   let codec: string = profile.audio.codec;
   if (codec === 'none') {
     args.push('-an');
     return null;
   }
-  if (!info.audio) {
-    notes.push('the input has no audio stream; the output has none either');
+  if (info && !info.audio) {
+    notes.push(NO_AUDIO);
     return null;
   }
-  if (container === 'webm' && codec !== 'opus' && !(codec === 'copy' && WEBM_AUDIO.includes(info.audio.codec))) {
-    notes.push(`webm cannot hold ${codec === 'copy' ? info.audio.codec : codec} audio, encoding opus instead`);
+  const sourceCodec = info?.audio?.codec ?? null;
+  if (container === 'webm' && codec !== 'opus' && !(codec === 'copy' && WEBM_AUDIO.includes(sourceCodec!))) {
+    notes.push(`webm cannot hold ${codec === 'copy' ? sourceCodec : codec} audio, encoding opus instead`);
     codec = 'opus';
   }
   if (container === 'mov' && codec === 'opus') {
     notes.push('mov cannot hold opus audio, encoding aac instead');
     codec = 'aac';
   }
-  args.push('-map', `0:${info.audio.index}`);
+  // Unprobed, the audio is mapped if there is any: the trailing ? lets ffmpeg go on without it.
+  args.push('-map', info ? '0:a:0' : '0:a:0?');
   if (codec === 'copy') {
     args.push('-c:a', 'copy');
     return 'copy';
@@ -148,9 +155,25 @@ function planAudio(profile: TranscodeProfile, info: MediaInfo, tools: MediaTools
   return encoder;
 }
 
+/**
+ * Whether the plan depends on the input's codecs: only a stream copy does
+ * (which containers can hold it, Apple's tag for HEVC). Every other transcode
+ * starts ffmpeg at once and takes the input's duration from what ffmpeg
+ * prints about it, which saves an ffprobe start per job (about 0.1 s of CPU
+ * and wall time with Debian's ffmpeg, several percent of a short encode).
+ */
+export function needsProbe(profile: TranscodeProfile): boolean {
+  return profile.video.codec === 'copy' || profile.audio.codec === 'copy';
+}
+
+const NO_AUDIO = 'the input has no audio stream; the output has none either';
+
 export const runTranscode: KindRunner<TranscodeProfile> = async (ctx: KindContext<TranscodeProfile>) => {
-  const info = await probeInput(ctx);
-  requireVideo(ctx, info);
+  let info: MediaInfo | null = null;
+  if (needsProbe(ctx.profile)) {
+    info = await probeInput(ctx);
+    requireVideo(ctx, info);
+  }
   const plan = planTranscode({
     profile: ctx.profile,
     info,
@@ -160,10 +183,23 @@ export const runTranscode: KindRunner<TranscodeProfile> = async (ctx: KindContex
     outputPath: outputPath(ctx, ctx.profile.container),
   });
   for (const note of plan.notes) ctx.log(note);
-  await runFfmpeg(ctx, plan.args, { durationSeconds: info.durationSeconds, env: plan.env });
+  let input: FfmpegInput | null;
+  try {
+    input = await runFfmpeg(ctx, plan.args, { durationSeconds: info ? info.durationSeconds : undefined, env: plan.env });
+  } catch (error) {
+    // The video map is the one that cannot be optional: say so in the words the probe would have used.
+    if (error instanceof AttemptError && error.kind === 'bad_input' && error.stderrTail.some((line) => line.includes("'0:V:0' matches no streams"))) {
+      const { exitCode, signal, stderrTail } = error;
+      throw new AttemptError('bad_input', `${ctx.fileName} has no video stream`, { exitCode, signal, stderrTail });
+    }
+    throw error;
+  }
+  // Unprobed, whether the input had audio is known only now.
+  const audioDropped = !info && input !== null && !input.hasAudio && plan.audioEncoder !== null;
+  if (audioDropped) ctx.log(NO_AUDIO);
   ctx.progress(FINISHED);
   return {
-    result: { videoEncoder: plan.videoEncoder, audioEncoder: plan.audioEncoder, container: ctx.profile.container },
-    mediaSeconds: info.durationSeconds,
+    result: { videoEncoder: plan.videoEncoder, audioEncoder: audioDropped ? null : plan.audioEncoder, container: ctx.profile.container },
+    mediaSeconds: info ? info.durationSeconds : (input?.durationSeconds ?? null),
   };
 };
