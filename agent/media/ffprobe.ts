@@ -6,6 +6,7 @@
 import { execFile, type ExecFileException } from 'node:child_process';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import type { FfmpegInput } from './ffmpeg-input.js';
 import { AttemptError, type ExitInfo } from '../runner/process.js';
 
 export interface VideoInfo {
@@ -178,11 +179,28 @@ function keyLine(tail: readonly string[], pattern?: RegExp): string | null {
   const lines = [...tail].reverse().map((line) => line.trim()).filter((line) => line !== '');
   const found = pattern ? lines.find((line) => pattern.test(line)) : lines.find((line) => !GENERIC.some((g) => g.test(line)));
   if (found === undefined) return pattern ? null : (lines[0] ?? null);
-  return found.replace(/^\[[^\]]* @ 0x[0-9a-f]+\]\s*/i, '').replace(/^file:\/(?:[^/]*\/)*/, '');
+  const line = found.replace(/^\[[^\]]* @ 0x[0-9a-f]+\]\s*/i, '');
+  // "file:/srv/work/…/a b.mkv: Input/output error": the path ends at the first ": " (the message may hold slashes).
+  const withPath = /^file:(\/.*?): (.*)$/.exec(line);
+  return withPath ? `${path.basename(withPath[1]!)}: ${withPath[2]}` : line;
 }
 
-/** What an unsuccessful ffmpeg (or other media tool) run means for the job. */
-export function classifyFfmpegFailure(exit: ExitInfo, what: string): AttemptError {
+/** What ffmpeg printed about its input before it failed, for the words of the error. */
+export interface FailedInput {
+  /** The `Input #0` report; null when ffmpeg ended before it could print one (it could not open or read the file). */
+  input: FfmpegInput | null;
+  /** The file's name, as the job shows it. */
+  name: string;
+}
+
+/**
+ * What an unsuccessful ffmpeg (or other media tool) run means for the job.
+ * With `failed`, ffmpeg's report of its input sharpens the verdict: an input
+ * it could not even open is bad input whatever the message (a file cut off
+ * inside its header ends with "End of file" or "Input/output error"), as it
+ * was when ffprobe looked first.
+ */
+export function classifyFfmpegFailure(exit: ExitInfo, what: string, failed?: FailedInput): AttemptError {
   const details = { exitCode: exit.exitCode, signal: exit.signal, stderrTail: exit.stderrTail };
   if (exit.signal) {
     const line = keyLine(exit.stderrTail);
@@ -196,9 +214,18 @@ export function classifyFfmpegFailure(exit: ExitInfo, what: string): AttemptErro
     const line = keyLine(exit.stderrTail, pattern);
     if (line) return new AttemptError('internal', `${what} does not support what the profile asks for: ${line}`, details);
   }
+  if (failed?.input && failed.input.streams === 0) {
+    return new AttemptError('bad_input', `${what} cannot read ${failed.name}: it holds no audio or video streams`, details);
+  }
+  if (failed?.input && !failed.input.hasVideo && keyLine(exit.stderrTail, /matches no streams/)) {
+    return new AttemptError('bad_input', `${failed.name} has no video stream`, details);
+  }
   for (const pattern of BAD_INPUT) {
     const line = keyLine(exit.stderrTail, pattern);
     if (line) return new AttemptError('bad_input', `${what} cannot read the input: ${line}`, details);
+  }
+  if (failed && failed.input === null) {
+    return new AttemptError('bad_input', `${what} cannot read the input: ${keyLine(exit.stderrTail) ?? 'no error message'}`, details);
   }
   return new AttemptError('transient', `${what} exited with code ${exit.exitCode ?? 'unknown'}: ${keyLine(exit.stderrTail) ?? 'no error message'}`, details);
 }

@@ -134,18 +134,34 @@ export function spawnGroup(file: string, args: readonly string[], options: Spawn
   };
 }
 
+/**
+ * Longest line passed on whole. A longer one (a tool printing a huge tag, or
+ * garbage without line ends) is passed on in pieces of exactly this length,
+ * the last one shorter, so memory stays bounded and a reader can tell a
+ * piece from a line.
+ */
+export const MAX_LINE = 64 * 1024;
+
 function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
   let buffer = '';
+  const emit = (line: string) => {
+    let rest = line;
+    while (rest.length > MAX_LINE) {
+      onLine(rest.slice(0, MAX_LINE));
+      rest = rest.slice(MAX_LINE);
+    }
+    onLine(rest);
+  };
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
     buffer += chunk;
     // ffmpeg's stats use \r between updates; treat it as a line end too.
     const parts = buffer.split(/\r\n|\n|\r/);
     buffer = parts.pop() ?? '';
-    for (const part of parts) onLine(part);
-    if (buffer.length > 64 * 1024) {
-      onLine(buffer);
-      buffer = '';
+    for (const part of parts) emit(part);
+    while (buffer.length > MAX_LINE) {
+      onLine(buffer.slice(0, MAX_LINE));
+      buffer = buffer.slice(MAX_LINE);
     }
   });
   stream.on('end', () => {

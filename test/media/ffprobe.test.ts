@@ -102,6 +102,20 @@ describe('classifyFfmpegFailure', () => {
     expect(error.exitCode).toBe(1);
   });
 
+  // With what ffmpeg printed about its input (a transcode reads it instead of probing first).
+  const opened = (streams: number, hasVideo: boolean) => ({ input: { durationSeconds: 3, streams, hasVideo, hasAudio: streams > 0 }, name: 'a b.mkv' });
+  it.each([
+    ['never opened the input, unfamiliar words', tail('file:/srv/work/a/a b.mkv: End of file'), null, 'bad_input', 'ffmpeg cannot read the input: a b.mkv: End of file'],
+    ['never opened the input, I/O error', tail('file:/srv/work/a/a b.mkv: Input/output error'), null, 'bad_input', 'ffmpeg cannot read the input: a b.mkv: Input/output error'],
+    ['opened, then an unfamiliar failure', tail('Some new message'), opened(2, true), 'transient', 'ffmpeg exited with code 1: Some new message'],
+    ['opened, no streams', tail("Stream map '0:V:0' matches no streams."), opened(0, false), 'bad_input', 'ffmpeg cannot read a b.mkv: it holds no audio or video streams'],
+    ['opened, audio only', tail("Stream map '0:V:0' matches no streams.", "To ignore this, add a trailing '?' to the map."), opened(1, false), 'bad_input', 'a b.mkv has no video stream'],
+    ['never opened, but the disk is full', tail('file:/srv/work/a/a b.mkv: No space left on device'), null, 'transient', 'ffmpeg ran out of disk space: a b.mkv: No space left on device'],
+  ] as const)('%s', (_name, exit, input, kind, message) => {
+    const error = classifyFfmpegFailure({ ...exit, stderrTail: [...exit.stderrTail] }, 'ffmpeg', input ?? { input: null, name: 'a b.mkv' });
+    expect(error).toMatchObject({ kind, message, exitCode: 1 });
+  });
+
   it('calls a process killed by a signal transient', () => {
     const error = classifyFfmpegFailure({ exitCode: null, signal: 'SIGKILL', stderrTail: ['frame=  10'] }, 'ffmpeg');
     expect(error).toMatchObject({ kind: 'transient', signal: 'SIGKILL', message: 'ffmpeg was stopped by SIGKILL (last message: frame=  10)' });

@@ -67,8 +67,10 @@ describe('transcode', () => {
     expect(mediaSeconds).toBeCloseTo(3, 0);
     expect(result).toEqual({ videoEncoder: 'libx264', audioEncoder: 'aac', container: 'mp4' });
     expect(h.progress.at(-1)?.percent).toBe(100);
-    // ffmpeg's own last report, its percent taken against the duration ffmpeg printed for the input: no ffprobe ran.
+    // ffmpeg's own last report, its percent taken against the duration ffmpeg printed for the input;
+    // no ffprobe ran (a probe logs "input: …").
     expect(h.progress.at(-2)?.percent).toBeGreaterThan(90);
+    expect(h.logs.filter((line) => line.startsWith('input: '))).toEqual([]);
     expect(h.execs).toHaveLength(1);
     expect(h.execs[0]?.args).toEqual(expect.arrayContaining(['-nostdin', '-progress', 'pipe:1', '-nostats', '-movflags', '+faststart', `file:${clip}`]));
     expect(h.logs).toContain(formatCommand(tools.ffmpeg.path, h.execs[0]!.args));
@@ -77,11 +79,13 @@ describe('transcode', () => {
   it('maps no audio from an input without any', async () => {
     const profile = makeProfile('transcode', { encoder: 'cpu', video: { preset: 'ultrafast' } });
     const h = createKindHarness({ tools, profile, inputPath: silent, stagingDir: await staging() });
-    await runTranscode(h.ctx);
+    const { result, mediaSeconds } = await runTranscode(h.ctx);
     const out = await probe(path.join(h.ctx.stagingDir, 'silent.mp4'));
     expect(out.video?.codec).toBe('h264');
     expect(out.audio).toBeNull();
     expect(h.logs).toContain('the input has no audio stream; the output has none either');
+    expect(result).toMatchObject({ audioEncoder: null });
+    expect(mediaSeconds).toBeCloseTo(2, 1);
   });
 
   it('picks VP9 and Opus for WebM when the profile asks for codecs WebM cannot hold', async () => {
@@ -139,6 +143,20 @@ describe('transcode', () => {
     const h = createKindHarness({ tools, profile: makeProfile('transcode', { encoder: 'cpu' }), inputPath: song, stagingDir: await staging() });
     const error = await attemptError(runTranscode(h.ctx));
     expect(error).toMatchObject({ kind: 'bad_input', message: 'song.m4a has no video stream', exitCode: 1 });
+  });
+
+  it.each([
+    [40, 'End of file'],
+    [300, 'Input/output error'],
+  ])('fails as bad input on a Matroska file cut off %i bytes in, inside its header', async (bytes, words) => {
+    const whole = path.join(dir, `whole-${bytes}.mkv`);
+    await execFileAsync(tools.ffmpeg.path, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=duration=1:size=160x120:rate=25', '-c:v', 'libx264', '-preset', 'ultrafast', whole]);
+    const cut = path.join(dir, `cut ${bytes}.mkv`);
+    await fs.writeFile(cut, (await fs.readFile(whole)).subarray(0, bytes));
+    const h = createKindHarness({ tools, profile: makeProfile('transcode', { encoder: 'cpu' }), inputPath: cut, stagingDir: await staging() });
+    const error = await attemptError(runTranscode(h.ctx));
+    // bad_input, not transient: a file still being copied then waits as "looks incomplete" instead of using up its attempts.
+    expect(error).toMatchObject({ kind: 'bad_input', message: `ffmpeg cannot read the input: cut ${bytes}.mkv: ${words}` });
   });
 
   it('fails as internal when ffmpeg lacks the NVENC encoder', () => {

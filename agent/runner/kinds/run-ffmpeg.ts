@@ -94,10 +94,10 @@ export function requireVideo(ctx: KindContext, info: MediaInfo): NonNullable<Med
 
 export interface RunFfmpegOptions {
   /**
-   * Media seconds the run covers, for percent and ETA; null when unknown.
-   * Left out: the duration ffmpeg reports for its first input.
+   * Media seconds the run covers, for percent and ETA: a number, null when
+   * unknown, or 'from-input' for the duration ffmpeg reports for its input.
    */
-  durationSeconds?: number | null;
+  duration: number | null | 'from-input';
   /** Maps this run's 0–100 onto the job's, for kinds that run ffmpeg more than once. */
   percentRange?: readonly [number, number];
   /** Extra environment for ffmpeg. */
@@ -106,17 +106,17 @@ export interface RunFfmpegOptions {
 
 /**
  * Runs ffmpeg with `args` after the global options. Resolves with what ffmpeg
- * said about its first input (null if it printed nothing about it); throws
+ * said about its input (null if it printed nothing about it); throws
  * AttemptError otherwise.
  */
-export async function runFfmpeg(ctx: KindContext<Profile>, args: readonly string[], options: RunFfmpegOptions = {}): Promise<FfmpegInput | null> {
+export async function runFfmpeg(ctx: KindContext<Profile>, args: readonly string[], options: RunFfmpegOptions): Promise<FfmpegInput | null> {
   throwIfAborted(ctx.signal, 'ffmpeg');
   const fullArgs = [...FFMPEG_GLOBAL_ARGS, ...args];
   ctx.log(formatCommand(ctx.tools.ffmpeg.path, fullArgs));
   const [from, to] = options.percentRange ?? [0, 100];
   const reader = createFfmpegInputReader();
-  // ffmpeg prints its input's header on stderr before the first progress block reaches stdout.
-  const duration = () => (options.durationSeconds !== undefined ? options.durationSeconds : (reader.input?.durationSeconds ?? null));
+  // ffmpeg prints its input's report on stderr before the first progress block reaches stdout.
+  const duration = () => (options.duration === 'from-input' ? (reader.input?.durationSeconds ?? null) : options.duration);
   const parser = createProgressParser((block) => {
     const progress = toJobProgress(block, duration());
     const percent = progress.percent === null ? null : Math.round((from + ((to - from) * progress.percent) / 100) * 10) / 10;
@@ -128,7 +128,7 @@ export async function runFfmpeg(ctx: KindContext<Profile>, args: readonly string
     onStderrLine: (line) => reader.push(line),
   });
   throwIfAborted(ctx.signal, 'ffmpeg');
-  if (exit.exitCode !== 0 || exit.signal !== null) throw classifyFfmpegFailure(exit, 'ffmpeg');
+  if (exit.exitCode !== 0 || exit.signal !== null) throw classifyFfmpegFailure(exit, 'ffmpeg', { input: reader.input, name: ctx.fileName });
   return reader.input;
 }
 

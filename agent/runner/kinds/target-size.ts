@@ -81,7 +81,7 @@ export const runTargetSize: KindRunner<TargetSizeProfile> = async (ctx: KindCont
   const passes: SqueezePass[] = [];
   for (let pass = 0; pass <= EXTRA_PASSES; pass += 1) {
     ctx.log(`pass ${pass + 1}: video at ${videoKbps} kbit/s, audio at ${audioKbps} kbit/s, for ${megabytes(targetBytes)}`);
-    await runFfmpeg(ctx, argsFor(videoKbps), { durationSeconds: duration, percentRange: PASS_RANGES[pass] });
+    await runFfmpeg(ctx, argsFor(videoKbps), { duration, percentRange: PASS_RANGES[pass] });
     const sizeBytes = (await fs.stat(output)).size;
     passes.push({ videoKbps, sizeBytes });
     if (sizeBytes <= targetBytes) {

@@ -52,7 +52,7 @@ export const runThumbnail: KindRunner<ThumbnailProfile> = async (ctx: KindContex
       '-map', `0:${video.index}`, '-frames:v', '1', '-vf', `scale=${profile.width}:-2`, '-an', '-sn',
       ...encode, fileUrl(output),
     ];
-    await runFfmpeg(ctx, args, { durationSeconds: null });
+    await runFfmpeg(ctx, args, { duration: null });
     const size = await fs.stat(output).then((stat) => stat.size, () => 0);
     if (size > 0) {
       ctx.progress(FINISHED);

@@ -7,9 +7,7 @@
 import type { TranscodeProfile } from '../../config/config.schema.js';
 import type { MediaInfo } from '../../media/ffprobe.js';
 import type { MediaTools } from '../../media/locate.js';
-import type { FfmpegInput } from '../../media/ffmpeg-input.js';
 import type { KindContext, KindRunner, Placement } from '../kind.js';
-import { AttemptError } from '../process.js';
 import { FINISHED, fileUrl, outputPath, probeInput, requireEncoder, requireVideo, runFfmpeg } from './run-ffmpeg.js';
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
@@ -47,7 +45,7 @@ export function planTranscode({ profile, info, placement, tools, inputPath, outp
   const notes: string[] = [];
   const env: Record<string, string> = {};
   if (needsProbe(profile) && !info?.video) throw new Error('planTranscode needs the probed video stream to copy it');
-  /** The source's video codec, known when it is copied. */
+  /** The source's video codec: known whenever a stream is copied (checked above), the only case that reads it. */
   const sourceCodec = info?.video?.codec ?? null;
   const { container } = profile;
   let presetIndex = X264_PRESETS.indexOf(profile.video.preset);
@@ -183,17 +181,7 @@ export const runTranscode: KindRunner<TranscodeProfile> = async (ctx: KindContex
     outputPath: outputPath(ctx, ctx.profile.container),
   });
   for (const note of plan.notes) ctx.log(note);
-  let input: FfmpegInput | null;
-  try {
-    input = await runFfmpeg(ctx, plan.args, { durationSeconds: info ? info.durationSeconds : undefined, env: plan.env });
-  } catch (error) {
-    // The video map is the one that cannot be optional: say so in the words the probe would have used.
-    if (error instanceof AttemptError && error.kind === 'bad_input' && error.stderrTail.some((line) => line.includes("'0:V:0' matches no streams"))) {
-      const { exitCode, signal, stderrTail } = error;
-      throw new AttemptError('bad_input', `${ctx.fileName} has no video stream`, { exitCode, signal, stderrTail });
-    }
-    throw error;
-  }
+  const input = await runFfmpeg(ctx, plan.args, { duration: info ? info.durationSeconds : 'from-input', env: plan.env });
   // Unprobed, whether the input had audio is known only now.
   const audioDropped = !info && input !== null && !input.hasAudio && plan.audioEncoder !== null;
   if (audioDropped) ctx.log(NO_AUDIO);
