@@ -41,13 +41,13 @@
  */
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import WebSocket from 'ws';
 import { must, serverConfig, TOKENS } from '../helpers/api.js';
 import { rssMB, startAgentProcess, writeConfig, type AgentProcess } from './agent-process.js';
 import { envNumber, fixed, median, nowMs, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
+import { freePort } from '../helpers/free-port.js';
 
 const TRUE = fs.existsSync('/bin/true') ? '/bin/true' : '/usr/bin/true';
 const SLEEP = fs.existsSync('/bin/sleep') ? '/bin/sleep' : '/usr/bin/sleep';
@@ -207,17 +207,6 @@ async function configure(dir: string, profiles: Record<string, unknown>, extra: 
   for (const inbox of inboxes) fs.mkdirSync(path.join(dir, inbox.path), { recursive: true });
   const file = writeConfig(dir, { dataDir: 'data', profiles, inboxes, server: { ...serverConfig(), port }, ...extra });
   return { file, port, inboxes: inboxes.map((i) => path.join(dir, i.path)) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface Stats {

@@ -5,7 +5,6 @@
  * appended lines.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -15,6 +14,7 @@ import { must, serverConfig, TOKENS } from '../helpers/api.js';
 import { requireBuiltCli } from '../helpers/agent-process.js';
 import { runCli, startCli, type CliOptions } from '../helpers/cli-process.js';
 import { startTestAgent, type TestAgent } from '../helpers/test-agent.js';
+import { freePort } from '../helpers/free-port.js';
 
 /** A command profile that waits for `<input>.go` to appear, so a test holds a job RUNNING as long as it needs. */
 const HOLD = 'const fs=require("fs");const f=process.argv[1]+".go";console.log("holding");const t=setInterval(()=>{if(fs.existsSync(f)){clearInterval(t);fs.writeFileSync(process.argv[2]+"/"+process.argv[3]+".out","ok")}},50)';
@@ -261,15 +261,3 @@ describe('spool commands over the API', () => {
     });
   });
 });
-
-/** A port nothing listens on: bound, then released. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
