@@ -14,15 +14,23 @@
  * No GPU here, so nvidia-smi's own CPU is taken from published timings
  * (cited in the last table) to project the idle agent's share of a core.
  *
+ * On a box with a real GPU, `SPOOL_BENCH_NVIDIA_SMI=system` measures the
+ * nvidia-smi on PATH instead (its own CPU included, so nothing is taken from
+ * published figures) and prints what the agent's sampler read from the card,
+ * through the same code the agent runs.
+ *
  * Usage: node dist/test/bench/gpu-sample-cost.js
- *   SPOOL_BENCH_SAMPLES   samples per spawned form (default 20)
- *   SPOOL_BENCH_PARSES    parses per fixture (default 200)
+ *   SPOOL_BENCH_SAMPLES     samples per spawned form (default 20)
+ *   SPOOL_BENCH_PARSES      parses per fixture (default 200)
+ *   SPOOL_BENCH_NVIDIA_SMI  `system`: the real nvidia-smi on PATH
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseComputeAppsCsv, parseNvidiaSmiCsv, parseQueryGpuCsv, QUERY_APPS_ARGS, QUERY_GPU_ARGS } from '../../agent/samplers/nvidia-smi-csv.js';
+import { createGpuSampler } from '../../agent/samplers/gpu-sampler.js';
+import type { GpuSnapshot } from '../../agent/samplers/gpu-snapshot.js';
 import { createNvidiaSmiRunner } from '../../agent/samplers/nvidia-smi-run.js';
 import { parseNvidiaSmiXml } from '../../agent/samplers/nvidia-smi-xml.js';
 import { createFakeGpu } from '../helpers/fake-gpu/index.js';
@@ -89,6 +97,67 @@ async function fakeOutput(args: readonly string[]): Promise<string> {
   }
 }
 
+/** Both sample forms, taken through `runner` the way the sampler takes them. */
+async function formCosts(runner: ReturnType<typeof createNvidiaSmiRunner>, samples: number): Promise<{ xml: Cost; csv: Cost }> {
+  const must = async (args: readonly string[]) => {
+    const result = await runner.run(args);
+    if (!result.ok) throw new Error(result.error);
+    return result.stdout;
+  };
+  const xml = await measure(samples, async () => parseNvidiaSmiXml(await must(['-q', '-x'])));
+  const csv = await measure(samples, async () => {
+    const apps = await must(QUERY_APPS_ARGS); // the sampler's order
+    return parseNvidiaSmiCsv(await must(QUERY_GPU_ARGS), apps);
+  });
+  return { xml, csv };
+}
+
+/** One row per GPU of a snapshot, as admission sees it. */
+function snapshotRows(form: string, snapshot: GpuSnapshot): (string | number)[][] {
+  if (!snapshot.ok) return [[form, '-', `not ok: ${snapshot.error}`, '', '', '', '', '']];
+  return snapshot.gpus.map((gpu) => [
+    form,
+    gpu.index,
+    gpu.name,
+    `${gpu.memoryUsedMb} / ${gpu.memoryTotalMb}`,
+    gpu.memoryFreeMb,
+    gpu.encoderSessions ?? 'n/a',
+    gpu.nvenc ? 'yes' : 'no',
+    gpu.processes.map((p) => `${p.pid} ${p.name || '?'} ${p.usedMemoryMb ?? 'n/a'} MiB`).join('; ') || '(none)',
+  ]);
+}
+
+/** The nvidia-smi on PATH: its real cost per sample, and what the agent's sampler reads from the card. */
+async function realCard(samples: number): Promise<void> {
+  const sampler = createGpuSampler({ intervalMs: 1000, timeoutMs: 10_000 });
+  const cheap = await sampler.sampleNow();
+  const full = await sampler.sampleNow({ full: true });
+  printTable(
+    'What the sampler read from the card',
+    ['form', 'GPU', 'name', 'used / total MiB', 'free MiB', 'NVENC sessions', 'NVENC engine', 'processes (pid, name, memory)'],
+    [...snapshotRows('CSV pair', cheap), ...snapshotRows('-q -x', full)],
+  );
+  const gpus = cheap.gpus.length;
+  const { xml, csv } = await formCosts(createNvidiaSmiRunner({ timeoutMs: 10_000 }), samples);
+  const row = (name: string, spawns: number, c: Cost) => [name, gpus, spawns, fixed(median(c.wall)), fixed(c.agentCpuMs, 2), fixed(c.childCpuMs)];
+  printTable(
+    `One sample through the real nvidia-smi (${samples} samples each)`,
+    ['form', 'GPUs', 'spawns', 'wall ms (median)', 'agent CPU ms', 'nvidia-smi CPU ms'],
+    [row('-q -x (full XML)', 1, xml), row('--query-compute-apps + --query-gpu (CSV)', 2, csv)],
+  );
+  const share = (c: Cost, periodS: number) => `${fixed(((c.agentCpuMs + c.childCpuMs) / (periodS * 1000)) * 100, 2)} %`;
+  printTable(
+    'Share of one core (agent + nvidia-smi CPU, both measured)',
+    ['strategy', 'share of one core'],
+    [
+      ['CSV pair every 30 s (idle)', share(csv, 30)],
+      ['CSV pair every 1 s (GPU work queued or running)', share(csv, 1)],
+      ['-q -x every 30 s', share(xml, 30)],
+      ['-q -x every 1 s', share(xml, 1)],
+    ],
+  );
+}
+
 /** Agent-side CPU ms of one sample of each form, for a fake box with `gpus` GPUs, each with one process. */
 async function sampleCosts(gpus: number, samples: number): Promise<{ rows: (string | number)[][]; xml: Cost; csv: Cost }> {
   const fake = createFakeGpu({
@@ -96,17 +165,7 @@ async function sampleCosts(gpus: number, samples: number): Promise<{ rows: (stri
     foreign: Array.from({ length: gpus }, (_, gpu) => ({ pid: 4242 + gpu, gpu, usedMemoryMb: 5120, name: 'python3' })),
   });
   try {
-    const runner = createNvidiaSmiRunner({ timeoutMs: 10_000, env: fake.env });
-    const must = async (args: readonly string[]) => {
-      const result = await runner.run(args);
-      if (!result.ok) throw new Error(result.error);
-      return result.stdout;
-    };
-    const xml = await measure(samples, async () => parseNvidiaSmiXml(await must(['-q', '-x'])));
-    const csv = await measure(samples, async () => {
-      const apps = await must(QUERY_APPS_ARGS); // the sampler's order
-      return parseNvidiaSmiCsv(await must(QUERY_GPU_ARGS), apps);
-    });
+    const { xml, csv } = await formCosts(createNvidiaSmiRunner({ timeoutMs: 10_000, env: fake.env }), samples);
     const row = (name: string, spawns: number, c: Cost) => [name, gpus, spawns, fixed(median(c.wall)), fixed(c.agentCpuMs, 2), fixed(c.childCpuMs)];
     return { rows: [row('-q -x (full XML)', 1, xml), row('--query-compute-apps + --query-gpu (CSV)', 2, csv)], xml, csv };
   } finally {
@@ -118,6 +177,7 @@ export async function main(): Promise<void> {
   const samples = envNumber('SPOOL_BENCH_SAMPLES', 20);
   const parses = envNumber('SPOOL_BENCH_PARSES', 200);
   printHeader('gpu-sample-cost');
+  if (process.env.SPOOL_BENCH_NVIDIA_SMI === 'system') return realCard(samples);
   const one = await sampleCosts(1, samples);
   const eight = await sampleCosts(8, samples);
   const floor = await measure(samples, () => new Promise((resolve) => spawn(TRUE, [], { stdio: 'ignore' }).once('close', resolve)));

@@ -32,6 +32,8 @@ const XML: Record<string, Expect[]> = {
   ],
   'grid-p4-1q-vgpu-win_driver513.46_v11_encoder-sessions_processes.xml': [['GRID P4-1Q', 1024, 807, 106, 0, 2, true, false, 13, na(13)]],
   'gt1030_driver470.74_v11_processes.xml': [['NVIDIA GeForce GT 1030', 1998, 875, 1123, 0, 0, true, false, 10, [547, 0, 67, 51, 1, 1, 1, 1, 130, 65]]],
+  'h200_driver580.159.04_v13_idle.xml': [['NVIDIA H200', 143771, 0, 143156, 0, 0, false, false, 0]],
+  'h200_driver580.159.04_v13_processes.xml': [['NVIDIA H200', 143771, 24437, 118720, 100, 0, false, false, 2, [21252, 3170]]],
   'gtx1660ti-graphics-device_driver418.43_nodoctype.xml': [['Graphics Device', 5912, 0, 5912, 0, 0, true, false, 0]],
   'quadro-p2000_driver525.125.06_v12.xml': [['Quadro P2000', 5120, 1, 5051, 0, 0, true, false, 0]],
   'quadro-p400_driver418.43_nodoctype.xml': [['Quadro P400', 1998, 0, 1998, 0, 0, true, false, 0]],
@@ -141,7 +143,12 @@ describe('parseNvidiaSmiXml on broken input', () => {
 
 describe('CSV parsers on real captures', () => {
   test('every CSV fixture is in a table', () => {
-    const known = [...Object.keys(QUERY_GPU), ...Object.keys(COMPUTE_APPS), 'rtx2080super-win_driver610.62_load_query-compute-apps_na-memory.csv'];
+    const known = [
+      ...Object.keys(QUERY_GPU),
+      ...Object.keys(COMPUTE_APPS),
+      'rtx2080super-win_driver610.62_load_query-compute-apps_na-memory.csv',
+      ...Object.values(H200_SAMPLER_FORM).flat(),
+    ];
     expect(known.sort()).toEqual(fs.readdirSync(path.join(FIXTURES, 'csv')).sort());
   });
 
@@ -163,6 +170,45 @@ describe('CSV parsers on real captures', () => {
     expect(result.apps).toHaveLength(21);
     expect(result.apps.every((a) => a.usedMemoryMb === null)).toBe(true);
     expect(result.apps[9]?.name).toBe('C:\\Program Files (x86)\\Microsoft\\EdgeWebView\\Application\\149.0.4022.80\\msedgewebview2.exe');
+  });
+});
+
+/** The sampler's own queries on a real H200 ([query-gpu, query-compute-apps]), and the `-q -x` of the same moment. */
+const H200_SAMPLER_FORM = {
+  idle: ['h200_driver580.159.04_idle_noheader_query-gpu.csv', 'h200_driver580.159.04_idle_noheader_query-compute-apps_empty.csv'],
+  load: ['h200_driver580.159.04_load_noheader_query-gpu.csv', 'h200_driver580.159.04_load_noheader_query-compute-apps_2procs.csv'],
+} as const;
+const H200_XML = { idle: 'h200_driver580.159.04_v13_idle.xml', load: 'h200_driver580.159.04_v13_processes.xml' } as const;
+
+describe('the sampler form captured on a real H200', () => {
+  test.each(['idle', 'load'] as const)('%s: the CSV pair reads the same card as the XML of that moment', (moment) => {
+    const [gpuFile, appsFile] = H200_SAMPLER_FORM[moment];
+    const csv = parseNvidiaSmiCsv(read('csv', gpuFile), read('csv', appsFile));
+    const xml = parseNvidiaSmiXml(read('xml', H200_XML[moment]));
+    if (!csv.ok) throw new Error(csv.error);
+    if (!xml.ok) throw new Error(xml.error);
+    const byPid = (gpu: GpuState) => ({ ...gpu, processes: [...gpu.processes].sort((a, b) => a.pid - b.pid) });
+    expect(csv.gpus.map(byPid)).toEqual(xml.gpus.map(byPid));
+    expect(csv.gpus[0]?.uuid).toBe('GPU-dd9f88ca-406d-b7be-e4e8-0908ff7f70c1');
+  });
+
+  test('under load: both compute processes with their memory; no NVENC engine on an H200', () => {
+    const [gpuFile, appsFile] = H200_SAMPLER_FORM.load;
+    const result = parseNvidiaSmiCsv(read('csv', gpuFile), read('csv', appsFile));
+    if (!result.ok) throw new Error(result.error);
+    expect(result.gpus).toHaveLength(1);
+    expect(result.gpus[0]).toMatchObject({ index: 0, memoryUsedMb: 24437, memoryFreeMb: 118720, utilizationPercent: 100, encoderSessions: 0, nvenc: false, migEnabled: false });
+    expect(result.gpus[0]?.processes).toEqual([
+      { pid: 472, usedMemoryMb: 3170, name: 'python3' },
+      { pid: 471, usedMemoryMb: 21252, name: 'python3' },
+    ]);
+  });
+
+  test('idle: the process query prints nothing at all, which is no process', () => {
+    const [gpuFile, appsFile] = H200_SAMPLER_FORM.idle;
+    expect(read('csv', appsFile)).toBe('');
+    const result = parseNvidiaSmiCsv(read('csv', gpuFile), read('csv', appsFile));
+    expect(result.ok && result.gpus.map((g) => [g.memoryUsedMb, g.memoryFreeMb, g.processes])).toEqual([[0, 143156, []]]);
   });
 });
 
