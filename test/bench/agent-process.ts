@@ -62,7 +62,10 @@ export const CLI = fileURLToPath(new URL('../../agent/cli.js', import.meta.url))
  */
 export async function startAgentProcess(configFile: string, inboxes: number, env: NodeJS.ProcessEnv = {}): Promise<AgentProcess> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing; run npm run build first`);
-  const child = spawn(process.execPath, [CLI, 'agent', '--config', configFile], {
+  // SPOOL_BENCH_AGENT_NODE_ARGS passes Node options to the agent only, e.g.
+  // `--cpu-prof --cpu-prof-dir=/tmp/prof` (Node refuses those in NODE_OPTIONS).
+  const nodeArgs = (process.env.SPOOL_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--config', configFile], {
     cwd: path.dirname(configFile),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
