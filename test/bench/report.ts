@@ -28,8 +28,12 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
+/** The middle sample, or the mean of the two middle ones for an even count; NaN for no samples. */
 export function median(samples: readonly number[]): number {
-  return percentile(samples, 50);
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function fixed(value: number, digits = 1): string {
