@@ -167,7 +167,9 @@ export function jobDetails(job: JobDetails): string {
   const rows: [string, string][] = [
     ['id', job.id],
     ['status', `${job.status} (attempt ${job.attempts} of ${job.maxAttempts})`],
-    ['profile', `${job.profile} (${job.kind}, ${job.category})`],
+    // The category is the concurrency slot the profile queues in (config's
+    // spelling); where an attempt actually ran is in its DETAIL column.
+    ['profile', `${job.profile} (${job.kind}, category ${job.category.toLowerCase()})`],
     ['priority', String(job.priority)],
     ['input', job.inputPath],
   ];
@@ -194,7 +196,7 @@ export function jobDetails(job: JobDetails): string {
         a.outcome ?? 'running',
         a.signal ?? (a.exitCode == null ? '-' : String(a.exitCode)),
         a.peakRssMb == null ? '-' : `${a.peakRssMb} MB`,
-        a.error ?? (a.gpuIndex != null ? `gpu ${a.gpuIndex}${a.encoder ? ` ${a.encoder}` : ''}` : (a.encoder ?? '')),
+        a.error ?? (a.gpuIndex != null ? `on gpu ${a.gpuIndex}${a.encoder ? ` (${a.encoder})` : ''}` : a.encoder ? `on ${a.encoder}` : ''),
       ]),
     )
       .split('\n')

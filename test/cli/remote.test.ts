@@ -118,9 +118,10 @@ describe('spool commands over the API', () => {
     expect(details.code, details.stderr).toBe(0);
     expect(details.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
     expect(details.stdout).toMatch(/^status\s+RUNNING \(attempt 1 of 2\)$/m);
-    expect(details.stdout).toMatch(/^profile\s+hold \(command, CPU\)$/m);
+    expect(details.stdout).toMatch(/^profile\s+hold \(command, category cpu\)$/m);
     expect(details.stdout.split('\n')).toContain(`input     ${file}`);
     expect(details.stdout).toMatch(/Attempts:\n\s+#\s+STARTED.*\n\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+running\s+running/);
+    expect(details.stdout).toMatch(/^\s+1\s.*\son cpu$/m); // where the attempt runs, beside the profile's category
     expect(details.stdout).toMatch(/Last \d+ log lines?:\n(.*\n)*\s+\d\d:\d\d:\d\d \S+\s+holding\n/);
 
     // A follow-up that waits for this job; --json for scripts.
