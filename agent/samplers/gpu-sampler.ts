@@ -8,8 +8,9 @@
  * - ticks come every `intervalMs` while GPU work is queued or running
  *   (`setActive(true)`), and every `idleIntervalMs` otherwise, so an idle
  *   agent spawns nvidia-smi twice per 30 s instead of twice a second;
- * - the full `-q -x` document (several times the CPU of the CSV pair, and
- *   the only form listing graphics processes) is read only on demand,
+ * - the full `-q -x` document (1.8 times the CPU of the CSV pair on one
+ *   H200, more with more GPUs, and the only form listing graphics
+ *   processes) is read only on demand,
  *   through `sampleNow({ full: true })`.
  *
  * Calls never overlap: a tick or a `sampleNow` that arrives while a sample
