@@ -14,14 +14,13 @@
  *   SPOOL_BENCH_ROUNDS   rounds of the three (default 12)
  *   SPOOL_BENCH_SIZE     frame size (default 1280x720)
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
 import { FFMPEG_GLOBAL_ARGS } from '../../agent/runner/kinds/run-ffmpeg.js';
 import { getMediaTools, makeClip } from '../helpers/media.js';
-import { cpuTimes, startAgentProcess, writeConfig, type AgentProcess } from './agent-process.js';
-import { envNumber, fixed, median, nowMs, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
+import { dropThroughAgent, runDirect } from './agent-overhead.js';
+import { startAgentProcess, writeConfig, type AgentProcess } from './agent-process.js';
+import { envNumber, fixed, median, printHeader, printTable, runIfMain, tempDir } from './report.js';
 
 const ENCODE = ['-map', '0:V:0', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart'];
 const ORDERS = ['ACB', 'CAB', 'BCA', 'ABC', 'BAC', 'CBA'];
@@ -87,33 +86,15 @@ export async function main(): Promise<void> {
   ]);
 }
 
+/** An agent arm: the attempt's own wall time, and the CPU of the processes the agent reaped meanwhile. */
 async function throughAgent(agent: AgentProcess, dir: string, clip: string, inbox: string, name: string): Promise<Sample> {
-  fs.copyFileSync(clip, path.join(dir, 'src', name));
-  await sleep(1500);
-  const completed = agent.waitForLine(new RegExp(`^<\\d>job \\S+ completed: ${name.replace('.', '\\.')}`), 300_000);
-  const before = cpuTimes(agent.pid);
-  fs.renameSync(path.join(dir, 'src', name), path.join(dir, inbox, name));
-  await completed;
-  const after = cpuTimes(agent.pid);
-  const db = new SQLite(path.join(dir, 'data', 'spool.db'), { readonly: true });
-  try {
-    const row = db.prepare('select a.started_at as s, a.finished_at as f from jobs j join job_attempts a on a.job_id = j.id where j.file_name = ? order by a.number desc limit 1').get(name) as { s: number; f: number };
-    return { encode: (row.f - row.s) / 1000, cpu: after.children - before.children };
-  } finally {
-    db.close();
-  }
+  const run = await dropThroughAgent(agent, dir, clip, inbox, name);
+  return { encode: (run.job.finishedAt - run.job.startedAt) / 1000, cpu: run.childSeconds };
 }
 
 async function direct(ffmpeg: string, clip: string, output: string): Promise<Sample> {
-  await sleep(1500);
-  const before = cpuTimes('self');
-  const t0 = nowMs();
-  const child = spawn(ffmpeg, [...FFMPEG_GLOBAL_ARGS, '-i', `file:${clip}`, ...ENCODE, `file:${output}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.resume();
-  child.stderr.resume();
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`direct ffmpeg exited ${code}`);
-  return { encode: (nowMs() - t0) / 1000, cpu: cpuTimes('self').children - before.children };
+  const run = await runDirect(ffmpeg, [...FFMPEG_GLOBAL_ARGS, '-i', `file:${clip}`, ...ENCODE, `file:${output}`]);
+  return { encode: run.wallMs / 1000, cpu: run.cpuSeconds };
 }
 
 runIfMain(import.meta.url, main);

@@ -205,28 +205,55 @@ function ratios(size: string, runs: readonly Run[], probe: { wall: number; cpu: 
 }
 
 async function throughAgent(agent: AgentProcess, dir: string, clip: string, name: string): Promise<Run> {
+  const run = await dropThroughAgent(agent, dir, clip, 'inbox', name);
+  return {
+    label: 'agent',
+    wallMs: run.completedAt - run.droppedAt - STABLE_SECONDS * 1000,
+    cpuSeconds: run.agentSeconds + run.childSeconds,
+    agentSeconds: run.agentSeconds,
+    claimMs: run.job.createdAt - run.droppedAt - STABLE_SECONDS * 1000,
+    waitMs: run.job.startedAt - run.job.createdAt,
+    attemptMs: run.job.finishedAt - run.job.startedAt,
+  };
+}
+
+async function direct(ffmpeg: string, args: string[]): Promise<Run> {
+  const run = await runDirect(ffmpeg, args);
+  return { label: 'direct', wallMs: run.wallMs, cpuSeconds: run.cpuSeconds, agentSeconds: null, claimMs: null, waitMs: null, attemptMs: null };
+}
+
+/** One file through the agent, as the overhead benches drop it. */
+export interface AgentRun {
+  /** Epoch ms of the rename into the inbox, and of the agent's "completed" log line. */
+  droppedAt: number;
+  completedAt: number;
+  /** CPU seconds of the agent process itself, and of the children it reaped meanwhile (ffmpeg, ffprobe). */
+  agentSeconds: number;
+  childSeconds: number;
+  /** When the job was created and its last attempt started and ended (epoch ms, from the database). */
+  job: { createdAt: number; startedAt: number; finishedAt: number };
+}
+
+/**
+ * Copies `clip` beside the inbox, lets the copy's writeback and the samplers
+ * settle (PAUSE_MS), renames it into `inbox` and waits for the agent to log
+ * the job as completed.
+ */
+export async function dropThroughAgent(agent: AgentProcess, dir: string, clip: string, inbox: string, name: string): Promise<AgentRun> {
   const staged = path.join(dir, 'src', name);
   fs.copyFileSync(clip, staged);
   await sleep(PAUSE_MS);
   const completed = agent.waitForLine(new RegExp(`^<\\d>job \\S+ completed: ${name.replace('.', '\\.')}`), 300_000);
   const before = cpuTimes(agent.pid);
-  const t0 = nowMs();
-  fs.renameSync(staged, path.join(dir, 'inbox', name));
+  const droppedAt = nowMs();
+  fs.renameSync(staged, path.join(dir, inbox, name));
   const { at } = await completed;
   const after = cpuTimes(agent.pid);
-  const job = readJob(dir, name);
-  return {
-    label: 'agent',
-    wallMs: at - t0 - STABLE_SECONDS * 1000,
-    cpuSeconds: after.self + after.children - before.self - before.children,
-    agentSeconds: after.self - before.self,
-    claimMs: job.createdAt - t0 - STABLE_SECONDS * 1000,
-    waitMs: job.startedAt - job.createdAt,
-    attemptMs: job.finishedAt - job.startedAt,
-  };
+  return { droppedAt, completedAt: at, agentSeconds: after.self - before.self, childSeconds: after.children - before.children, job: readJob(dir, name) };
 }
 
-async function direct(ffmpeg: string, args: string[]): Promise<Run> {
+/** ffmpeg run directly from this process after the same pause, its -progress output read and dropped as the agent does. */
+export async function runDirect(ffmpeg: string, args: readonly string[]): Promise<{ wallMs: number; cpuSeconds: number }> {
   await sleep(PAUSE_MS);
   const before = cpuTimes('self');
   const t0 = nowMs();
@@ -237,17 +264,16 @@ async function direct(ffmpeg: string, args: string[]): Promise<Run> {
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const t1 = nowMs();
   if (code !== 0) throw new Error(`direct ffmpeg exited ${code}: ${stderr}`);
-  const after = cpuTimes('self');
-  return { label: 'direct', wallMs: t1 - t0, cpuSeconds: after.children - before.children, agentSeconds: null, claimMs: null, waitMs: null, attemptMs: null };
+  return { wallMs: t1 - t0, cpuSeconds: cpuTimes('self').children - before.children };
 }
 
 /** When the agent created the job of `fileName` and when its attempt started and ended (epoch ms, from the database). */
-function readJob(dir: string, fileName: string): { createdAt: number; startedAt: number; finishedAt: number } {
+function readJob(dir: string, fileName: string): AgentRun['job'] {
   const db = new SQLite(path.join(dir, 'data', 'spool.db'), { readonly: true });
   try {
     const row = db
       .prepare(`select j.created_at as createdAt, a.started_at as startedAt, a.finished_at as finishedAt from jobs j join job_attempts a on a.job_id = j.id where j.file_name = ? order by a.number desc limit 1`)
-      .get(fileName) as { createdAt: number; startedAt: number; finishedAt: number } | undefined;
+      .get(fileName) as AgentRun['job'] | undefined;
     if (!row) throw new Error(`no job for ${fileName} in the agent's database`);
     return row;
   } finally {
