@@ -243,7 +243,9 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
     ours.set(gpu.index, 0);
   }
   const system = samples.system;
-  let cpuPercent = system?.cpuBusyPercent ?? 0;
+  const sampledCpuPercent = system?.cpuBusyPercent ?? 0;
+  /** The sampled busy share plus what our attempts started since that sample will add. */
+  let cpuPercent = sampledCpuPercent;
   /** Our attempts on the box, running or admitted in this pass (counted by take()). */
   let oursOnBox = 0;
   /** Cores reserved by our attempts placed on a GPU, running or admitted in this pass. */
@@ -342,7 +344,7 @@ function createBox(running: readonly RunningAttempt[], samples: Samples, limits:
       // and the CPU ceiling"). The cards and category slots bound GPU work.
       if (!gpuWork && cpuPercent >= limits.cpuCeilingPercent && oursOnBox > 0) {
         return {
-          reason: `CPU ${Math.round(cpuPercent)}% busy; needs ${job.needs.cpuCores} core${job.needs.cpuCores === 1 ? '' : 's'} of ${system.cores} (ceiling ${limits.cpuCeilingPercent}%)`,
+          reason: `CPU ${Math.round(sampledCpuPercent)}% busy${cpuPercent > sampledCpuPercent ? `, ${Math.round(cpuPercent)}% with the jobs just started` : ''}; needs ${job.needs.cpuCores} core${job.needs.cpuCores === 1 ? '' : 's'} of ${system.cores} (ceiling ${limits.cpuCeilingPercent}%)`,
           resource: 'cpu',
         };
       }

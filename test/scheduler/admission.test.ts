@@ -215,7 +215,7 @@ describe('resources', () => {
     const three = ['a', 'b', 'c'].map((id) => job(id, { needs: needs({ cpuCores: 2 }) }));
     // 10 % busy, then +50 % per admitted 2-core job: a and b start (60 % < 90 %), c would start at 110 %.
     expect(admitted(three, [], host(10), wide)).toEqual(['a', 'b']);
-    expect(reasonOf('c', three, [], host(10), wide)).toBe('CPU 110% busy; needs 2 cores of 4 (ceiling 90%)');
+    expect(reasonOf('c', three, [], host(10), wide)).toBe('CPU 10% busy, 110% with the jobs just started; needs 2 cores of 4 (ceiling 90%)');
     // An attempt started after the sample counts; one started before it is in the busy share already.
     const since = attempt('r', { startedAt: NOW - 10, reservation: needs({ cpuCores: 4 }) });
     expect(admitted([three[0]!], [since], host(10), wide)).toEqual([]);
@@ -224,7 +224,7 @@ describe('resources', () => {
     expect(admitted([job('w', { needs: needs({ cpuCores: 8 }) })], [], host(5), wide)).toEqual(['w']);
     // A box kept busy by other people's processes still runs one of ours at a time, never none.
     expect(admitted([job('p'), job('q')], [], host(95), wide)).toEqual(['p']);
-    expect(reasonOf('q', [job('p'), job('q')], [], host(95), wide)).toBe('CPU 120% busy; needs 1 core of 4 (ceiling 90%)');
+    expect(reasonOf('q', [job('p'), job('q')], [], host(95), wide)).toBe('CPU 95% busy, 120% with the jobs just started; needs 1 core of 4 (ceiling 90%)');
     const oursBefore = attempt('r', { startedAt: NOW - 5000 });
     expect(reasonOf('w', [job('w')], [oursBefore], host(95), wide)).toBe('CPU 95% busy; needs 1 core of 4 (ceiling 90%)');
   });
