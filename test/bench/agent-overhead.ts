@@ -35,7 +35,7 @@ import { FFMPEG_GLOBAL_ARGS, formatCommand } from '../../agent/runner/kinds/run-
 import { planTranscode } from '../../agent/runner/kinds/transcode.js';
 import { getMediaTools, makeClip } from '../helpers/media.js';
 import { cpuTimes, startAgentProcess, writeConfig, type AgentProcess } from './agent-process.js';
-import { envNumber, fixed, median, nowMs, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
+import { envNumber, fixed, median, nowMs, pairedRatio, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
 
 const STABLE_SECONDS = 0.5;
 /**
@@ -104,7 +104,12 @@ export async function main(): Promise<void> {
         // A B, then B A: an effect of going first or of a slow drift of the box cancels out.
         lastOutput = path.join(dir, 'direct', `b-${size}-${i}.mp4`);
         const pair = [() => throughAgent(agent, dir, clip, `a-${size}-${i}.mp4`), () => direct(tools.ffmpeg.path, directArgs(lastOutput))];
-        for (const run of i % 2 === 0 ? pair : pair.reverse()) runs.push(await run());
+        for (const run of i % 2 === 0 ? pair : pair.reverse()) {
+          const r = await run();
+          runs.push(r);
+          // One line per run as it ends, so that a run cut short by a time limit still leaves its figures.
+          process.stderr.write(`${size} pair ${i + 1}/${pairs} ${r.label}: wall ${fixed(r.wallMs / 1000, 3)} s, CPU ${fixed(r.cpuSeconds, 3)} s\n`);
+        }
         if (sameCommand === 'not checked') sameCommand = compareCommands(dir, tools.ffmpeg.path, directArgs(path.join(dir, 'direct', 'b.mp4')));
       }
       printRuns(`One ${seconds} s ${size} transcode (libx264 veryfast + AAC), agent and direct, alternating A B B A`, runs);
@@ -122,6 +127,7 @@ export async function main(): Promise<void> {
     'wall ratio per pair',
     'CPU ratio',
     'CPU ratio per pair',
+    'ratio of sums, 95 % interval: wall; CPU',
     'added wall s',
     'agent process CPU s',
     'output ffprobe wall s, CPU s',
@@ -129,7 +135,7 @@ export async function main(): Promise<void> {
     'goal ≤ 1.03, measured / accounted',
   ], summary);
   process.stdout.write(
-    `Wall and CPU ratio: median of the agent runs over median of the direct runs. Per pair: the median of each agent run over the direct run beside it, with the lowest and highest. ` +
+    `Wall and CPU ratio: median of the agent runs over median of the direct runs. Per pair: the median of each agent run over the direct run beside it, with the lowest and highest. Ratio of sums: all agent runs over all direct runs, with a 95 % interval from resampling the pairs (bootstrap, seeded). ` +
       `Accounted: what the agent adds to a job, over the direct median, measured part by part instead of as the difference of two noisy totals. ` +
       `Added wall: an agent run's wall time outside its attempt (the claim past the window, admission, the output check, settling; median). ` +
       `Added CPU: the agent process's own CPU (median) plus the one process it starts per job besides ffmpeg, the ffprobe that checks the output (issue 10), timed alone on the last output. ` +
@@ -196,12 +202,19 @@ function ratios(size: string, runs: readonly Run[], probe: { wall: number; cpu: 
     perPair((r) => r.wallMs),
     fixed(cpuA / cpuB, 3),
     perPair((r) => r.cpuSeconds),
+    `${interval(a.map((r, i) => [r.wallMs, b[i]!.wallMs]))}; ${interval(a.map((r, i) => [r.cpuSeconds, b[i]!.cpuSeconds]))}`,
     fixed(addedWall, 3),
     fixed(agentCpu, 3),
     `${fixed(probe.wall, 3)}, ${fixed(probe.cpu, 3)}`,
     `${fixed(accountedWall, 3)}, ${fixed(accountedCpu, 3)}`,
     `wall ${met(wallA / wallB)}/${met(accountedWall)}, CPU ${met(cpuA / cpuB)}/${met(accountedCpu)}`,
   ];
+}
+
+/** "1.018 (0.977–1.060)": the ratio of sums over the pairs and its bootstrap 95 % interval. */
+export function interval(pairs: ReadonlyArray<readonly [number, number]>): string {
+  const { ratio, low, high } = pairedRatio(pairs);
+  return `${fixed(ratio, 3)} (${fixed(low, 3)}–${fixed(high, 3)})`;
 }
 
 async function throughAgent(agent: AgentProcess, dir: string, clip: string, name: string): Promise<Run> {

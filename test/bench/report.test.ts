@@ -4,7 +4,7 @@
  * (8 or 20 pairs), so it is pinned here.
  */
 import { describe, expect, test } from 'vitest';
-import { median, percentile } from './report.js';
+import { median, pairedRatio, percentile } from './report.js';
 
 describe('median', () => {
   test('an odd count gives the middle sample', () => {
@@ -30,5 +30,27 @@ describe('percentile', () => {
     expect(percentile(samples, 95)).toBe(19);
     expect(percentile(samples, 100)).toBe(20);
     expect(percentile(samples, 0)).toBe(1);
+  });
+});
+
+describe('pairedRatio', () => {
+  test('the ratio is sum over sum, and equal pairs give a zero-width interval', () => {
+    expect(pairedRatio([[2, 1], [4, 2]]).ratio).toBe(2);
+    expect(pairedRatio([[1.1, 1], [1.1, 1], [1.1, 1]])).toEqual({ ratio: 1.1, low: 1.1, high: 1.1 });
+  });
+
+  test('the interval holds the ratio, widens with the spread, and repeats with the seed', () => {
+    const tight = Array.from({ length: 20 }, (_, i) => [1.02 + (i % 2 ? 0.01 : -0.01), 1] as const);
+    const loose = Array.from({ length: 20 }, (_, i) => [1.02 + (i % 2 ? 0.2 : -0.2), 1] as const);
+    const a = pairedRatio(tight);
+    const b = pairedRatio(loose);
+    expect(a.low).toBeLessThanOrEqual(a.ratio);
+    expect(a.high).toBeGreaterThanOrEqual(a.ratio);
+    expect(b.high - b.low).toBeGreaterThan(10 * (a.high - a.low));
+    expect(pairedRatio(loose)).toEqual(b);
+  });
+
+  test('no pairs is NaN', () => {
+    expect(pairedRatio([]).ratio).toBeNaN();
   });
 });

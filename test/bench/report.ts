@@ -36,6 +36,42 @@ export function median(samples: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** A small seeded PRNG (mulberry32), so that a "random" pace or resample is the same in every run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The ratio of sums of paired samples, sum(a) / sum(b), with a 95 % interval
+ * from a seeded bootstrap over the pairs: how far the ratio could move if
+ * the same number of pairs were measured again on the same box. Pairs are
+ * resampled whole, so a drift of the box that hits both runs of a pair
+ * stays out of the interval.
+ */
+export function pairedRatio(pairs: ReadonlyArray<readonly [number, number]>, draws = 10_000, seed = 1): { ratio: number; low: number; high: number } {
+  const sum = (pick: (i: number) => readonly [number, number], n: number) => {
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      const [x, y] = pick(i);
+      a += x;
+      b += y;
+    }
+    return a / b;
+  };
+  const n = pairs.length;
+  if (n === 0) return { ratio: Number.NaN, low: Number.NaN, high: Number.NaN };
+  const random = mulberry32(seed);
+  const resampled = Array.from({ length: draws }, () => sum(() => pairs[Math.floor(random() * n)]!, n)).sort((x, y) => x - y);
+  return { ratio: sum((i) => pairs[i]!, n), low: percentile(resampled, 2.5), high: percentile(resampled, 97.5) };
+}
+
 export function fixed(value: number, digits = 1): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
