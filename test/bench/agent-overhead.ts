@@ -35,7 +35,7 @@ import { FFMPEG_GLOBAL_ARGS, formatCommand } from '../../agent/runner/kinds/run-
 import { planTranscode } from '../../agent/runner/kinds/transcode.js';
 import { getMediaTools, makeClip } from '../helpers/media.js';
 import { cpuTimes, startAgentProcess, writeConfig, type AgentProcess } from './agent-process.js';
-import { envNumber, fixed, median, nowMs, pairedRatio, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
+import { envNumber, fixed, median, nowMs, pairedRatioCell, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
 
 const STABLE_SECONDS = 0.5;
 /**
@@ -202,19 +202,13 @@ function ratios(size: string, runs: readonly Run[], probe: { wall: number; cpu: 
     perPair((r) => r.wallMs),
     fixed(cpuA / cpuB, 3),
     perPair((r) => r.cpuSeconds),
-    `${interval(a.map((r, i) => [r.wallMs, b[i]!.wallMs]))}; ${interval(a.map((r, i) => [r.cpuSeconds, b[i]!.cpuSeconds]))}`,
+    `${pairedRatioCell(a.map((r, i) => [r.wallMs, b[i]!.wallMs]))}; ${pairedRatioCell(a.map((r, i) => [r.cpuSeconds, b[i]!.cpuSeconds]))}`,
     fixed(addedWall, 3),
     fixed(agentCpu, 3),
     `${fixed(probe.wall, 3)}, ${fixed(probe.cpu, 3)}`,
     `${fixed(accountedWall, 3)}, ${fixed(accountedCpu, 3)}`,
     `wall ${met(wallA / wallB)}/${met(accountedWall)}, CPU ${met(cpuA / cpuB)}/${met(accountedCpu)}`,
   ];
-}
-
-/** "1.018 (0.977–1.060)": the ratio of sums over the pairs and its bootstrap 95 % interval. */
-export function interval(pairs: ReadonlyArray<readonly [number, number]>): string {
-  const { ratio, low, high } = pairedRatio(pairs);
-  return `${fixed(ratio, 3)} (${fixed(low, 3)}–${fixed(high, 3)})`;
 }
 
 async function throughAgent(agent: AgentProcess, dir: string, clip: string, name: string): Promise<Run> {

@@ -8,7 +8,7 @@
  * Usage: node dist/test/bench/pool-overhead.js run1.err run2.err …
  */
 import fs from 'node:fs';
-import { fixed, median, pairedRatio, printTable, runIfMain } from './report.js';
+import { fixed, median, pairedRatioCell, printTable, runIfMain } from './report.js';
 
 type Sample = { wall: number; cpu: number };
 export interface Pair {
@@ -36,10 +36,7 @@ export function parseRunLines(text: string): Pair[] {
 
 /** One table row: pairs, ratio of sums with its interval, per-pair median, and how often the agent's run was the slower. */
 export function poolRow(label: string, pairs: readonly Pair[]): string[] {
-  const ratioCell = (pick: (s: Sample) => number) => {
-    const { ratio, low, high } = pairedRatio(pairs.map((p) => [pick(p.agent), pick(p.direct)] as const));
-    return `${fixed(ratio, 3)} (${fixed(low, 3)}–${fixed(high, 3)})`;
-  };
+  const ratioCell = (pick: (s: Sample) => number) => pairedRatioCell(pairs.map((p) => [pick(p.agent), pick(p.direct)] as const));
   const perPair = (pick: (s: Sample) => number) => fixed(median(pairs.map((p) => pick(p.agent) / pick(p.direct))), 3);
   const slower = pairs.filter((p) => p.agent.wall > p.direct.wall).length;
   return [

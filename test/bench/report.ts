@@ -72,6 +72,12 @@ export function pairedRatio(pairs: ReadonlyArray<readonly [number, number]>, dra
   return { ratio: sum((i) => pairs[i]!, n), low: percentile(resampled, 2.5), high: percentile(resampled, 97.5) };
 }
 
+/** "1.018 (0.977–1.060)": `pairedRatio` as a table cell. */
+export function pairedRatioCell(pairs: ReadonlyArray<readonly [number, number]>): string {
+  const { ratio, low, high } = pairedRatio(pairs);
+  return `${fixed(ratio, 3)} (${fixed(low, 3)}–${fixed(high, 3)})`;
+}
+
 export function fixed(value: number, digits = 1): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
