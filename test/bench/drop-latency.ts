@@ -35,7 +35,8 @@ import { openDatabase } from '../../agent/db/database.js';
 import { newJobRow } from '../../agent/jobs/job-store.js';
 import { spawnGroup } from '../../agent/runner/process.js';
 import { startTestAgent, type TestAgent } from '../helpers/test-agent.js';
-import { envNumber, fixed, mulberry32, nowMs, percentile, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
+import { mulberry32 } from '../helpers/random.js';
+import { envNumber, fixed, nowMs, percentile, printHeader, printTable, runIfMain, sleep, tempDir } from './report.js';
 
 const DATE = fs.existsSync('/bin/date') ? '/bin/date' : '/usr/bin/date';
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createProgressParser, toJobProgress, type ProgressBlock } from '../../agent/media/ffmpeg-progress.js';
 import type { JobProgress } from '../../agent/jobs/job.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/ffmpeg');
 const read = (name: string) => fs.readFileSync(path.join(fixtures, name), 'utf8');
@@ -13,17 +14,6 @@ function parseAll(chunks: Iterable<string>): ProgressBlock[] {
   const parser = createProgressParser((block) => blocks.push(block));
   for (const chunk of chunks) parser.push(chunk);
   return blocks;
-}
-
-/** A small seeded generator (mulberry32), so a failing split can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function* randomChunks(text: string, next: () => number): Generator<string> {
@@ -75,14 +65,14 @@ describe('ffmpeg -progress fixtures', () => {
     const text = read(file);
     const whole = parseAll([text]);
     for (let seed = 1; seed <= 25; seed += 1) {
-      expect(parseAll(randomChunks(text, random(seed)))).toEqual(whole);
+      expect(parseAll(randomChunks(text, mulberry32(seed)))).toEqual(whole);
     }
     expect(parseAll(text.split(''))).toEqual(whole);
   });
 
   it.each(cases)('$file with CRLF line ends gives the same blocks', ({ file }) => {
     const text = read(file);
-    expect(parseAll(randomChunks(text.replaceAll('\n', '\r\n'), random(7)))).toEqual(parseAll([text]));
+    expect(parseAll(randomChunks(text.replaceAll('\n', '\r\n'), mulberry32(7)))).toEqual(parseAll([text]));
   });
 
   it('keeps every field of a block, trimmed', () => {

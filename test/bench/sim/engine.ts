@@ -26,7 +26,8 @@
 import { backoffDelay } from '../../../agent/scheduler/backoff.js';
 import type { Needs } from '../../../agent/scheduler/admission.js';
 import type { Category } from '../../../agent/config/config.schema.js';
-import { mulberry32, type BoxSpec, type SimJob, type Trace } from './trace.js';
+import { mulberry32 } from '../../helpers/random.js';
+import type { BoxSpec, SimJob, Trace } from './trace.js';
 
 export interface PendingView {
   job: SimJob;

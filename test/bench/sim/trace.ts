@@ -7,18 +7,7 @@
  * case learned estimates exist for.
  */
 import type { Category, Kind } from '../../../agent/config/config.schema.js';
-
-/** The small, well-known 32-bit PRNG: deterministic across Node versions. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../helpers/random.js';
 
 export interface BoxSpec {
   gpus: number;
