@@ -112,6 +112,12 @@ async function formCosts(runner: ReturnType<typeof createNvidiaSmiRunner>, sampl
   return { xml, csv };
 }
 
+/** The two forms' rows of a cost table: form, GPUs, spawns per sample, wall, agent CPU, nvidia-smi CPU. */
+function formRows(gpus: number, xml: Cost, csv: Cost): (string | number)[][] {
+  const row = (name: string, spawns: number, c: Cost) => [name, gpus, spawns, fixed(median(c.wall)), fixed(c.agentCpuMs, 2), fixed(c.childCpuMs)];
+  return [row('-q -x (full XML)', 1, xml), row('--query-compute-apps + --query-gpu (CSV)', 2, csv)];
+}
+
 /** One row per GPU of a snapshot, as admission sees it. */
 function snapshotRows(form: string, snapshot: GpuSnapshot): (string | number)[][] {
   if (!snapshot.ok) return [[form, '-', `not ok: ${snapshot.error}`, '', '', '', '', '']];
@@ -139,11 +145,10 @@ async function realCard(samples: number): Promise<void> {
   );
   const gpus = cheap.gpus.length;
   const { xml, csv } = await formCosts(createNvidiaSmiRunner({ timeoutMs: 10_000 }), samples);
-  const row = (name: string, spawns: number, c: Cost) => [name, gpus, spawns, fixed(median(c.wall)), fixed(c.agentCpuMs, 2), fixed(c.childCpuMs)];
   printTable(
     `One sample through the real nvidia-smi (${samples} samples each)`,
     ['form', 'GPUs', 'spawns', 'wall ms (median)', 'agent CPU ms', 'nvidia-smi CPU ms'],
-    [row('-q -x (full XML)', 1, xml), row('--query-compute-apps + --query-gpu (CSV)', 2, csv)],
+    formRows(gpus, xml, csv),
   );
   const share = (c: Cost, periodS: number) => `${fixed(((c.agentCpuMs + c.childCpuMs) / (periodS * 1000)) * 100, 2)} %`;
   printTable(
@@ -166,8 +171,7 @@ async function sampleCosts(gpus: number, samples: number): Promise<{ rows: (stri
   });
   try {
     const { xml, csv } = await formCosts(createNvidiaSmiRunner({ timeoutMs: 10_000, env: fake.env }), samples);
-    const row = (name: string, spawns: number, c: Cost) => [name, gpus, spawns, fixed(median(c.wall)), fixed(c.agentCpuMs, 2), fixed(c.childCpuMs)];
-    return { rows: [row('-q -x (full XML)', 1, xml), row('--query-compute-apps + --query-gpu (CSV)', 2, csv)], xml, csv };
+    return { rows: formRows(gpus, xml, csv), xml, csv };
   } finally {
     fake.cleanup();
   }
